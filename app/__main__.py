@@ -1,0 +1,29 @@
+"""Entry point: `python -m app run|serve|console`. Thin on purpose: parsing here, wiring in bootstrap."""
+
+from __future__ import annotations
+
+import sys
+
+SUBCOMMANDS = {
+    "run": "connect to Discord over the gateway (needs DISCORD_TOKEN)",
+    "serve": "answer Discord HTTP interactions (needs DISCORD_TOKEN and DISCORD_PUBLIC_KEY)",
+    "console": "offline console: the same commands from stdin, no Discord needed",
+}
+
+
+def usage() -> str:
+    lines = ["usage: python -m app <subcommand>", ""]
+    lines += [f"  {name:<8} {text}" for name, text in SUBCOMMANDS.items()]
+    return "\n".join(lines)
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in SUBCOMMANDS:
+        print(usage())
+        return 0 if not argv else 2
+    print(f"{argv[0]}: not available yet", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
