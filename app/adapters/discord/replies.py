@@ -1,0 +1,88 @@
+"""Running a command through the service and answering Discord, the same way for every command.
+
+Discord wants an initial response within three seconds; the service may take longer (a retry on a
+concurrency conflict, a slow disk). So the work starts at once and the interaction is deferred only
+if it has not finished after `DEFER_AFTER` seconds; the answer then goes out as a follow-up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+from typing import Final
+
+import lightbulb
+
+from app.adapters.discord.services import BotServices, Invocation, Reply
+
+DEFER_AFTER: Final = 0.8
+
+
+def invocation_of(ctx: lightbulb.Context) -> Invocation:
+    """The identifying facts of an interaction, for idempotency and correlation."""
+    interaction = ctx.interaction
+    return Invocation(
+        interaction_id=int(interaction.id),
+        guild_id=int(interaction.guild_id) if interaction.guild_id is not None else None,
+        channel_id=int(interaction.channel_id),
+        user_id=int(interaction.user.id),
+        locale=str(interaction.locale),
+    )
+
+
+async def send_reply(ctx: lightbulb.Context, reply: Reply) -> None:
+    """Answer with no pings: replies name people, they never notify them."""
+    await ctx.respond(
+        reply.text,
+        ephemeral=reply.ephemeral,
+        mentions_everyone=False,
+        user_mentions=False,
+        role_mentions=False,
+    )
+
+
+async def answer(
+    ctx: lightbulb.Context,
+    work: Awaitable[Reply],
+    *,
+    secret: bool = True,
+    defer_after: float = DEFER_AFTER,
+) -> Reply:
+    """Await `work` and answer the interaction with its reply, deferring if it runs long.
+
+    `secret` is the visibility used if the answer has to be deferred: Discord fixes a deferred
+    answer's visibility at the moment of deferring, so a command whose reply may be private must
+    say so up front; with `secret` every reply is ephemeral. Exceptions propagate to the shared
+    error handler.
+    """
+    task = asyncio.ensure_future(work)
+    done, _ = await asyncio.wait({task}, timeout=defer_after)
+    if not done:
+        try:
+            await ctx.defer(ephemeral=secret)
+        finally:
+            # The command completes (or fails) whether or not Discord took the defer: never leave
+            # it running unobserved, never cut it short half-way.
+            await asyncio.wait({task})
+    reply = task.result()
+    if secret and not reply.ephemeral:
+        reply = Reply(text=reply.text, ephemeral=True)
+    await send_reply(ctx, reply)
+    return reply
+
+
+async def execute_and_reply(
+    ctx: lightbulb.Context,
+    services: BotServices,
+    command: object,
+    *,
+    secret: bool = True,
+    defer_after: float = DEFER_AFTER,
+) -> Reply:
+    """Run `command` through the one command path and answer the interaction (see `answer`)."""
+    return await answer(
+        ctx,
+        services.execute(command, invocation_of(ctx)),
+        secret=secret,
+        defer_after=defer_after,
+    )
