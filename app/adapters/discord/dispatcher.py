@@ -25,7 +25,7 @@ import hashlib
 import logging
 import random
 from collections.abc import AsyncIterator
-from typing import Final, Literal, Protocol
+from typing import Any, Final, Literal, Protocol
 
 import aiohttp
 import hikari
@@ -126,18 +126,17 @@ class Dispatcher:
         self.position = await self._outbox.checkpoint()
         log.info("dispatcher following the log after position %s", self.position)
         messages = self._outbox.due_after(self.position)
+        waiters: set[asyncio.Future[Any]] = set()
         try:
             while not self._stopping.is_set():
                 next_message = asyncio.ensure_future(anext(messages))
                 stopping = asyncio.ensure_future(self._stopping.wait())
-                done, _ = await asyncio.wait(
-                    {next_message, stopping}, return_when=asyncio.FIRST_COMPLETED
-                )
-                if next_message not in done:
-                    next_message.cancel()
-                    await asyncio.wait({next_message})
+                waiters = {next_message, stopping}
+                await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+                if not next_message.done():
                     break
                 stopping.cancel()
+                waiters = set()
                 try:
                     message = next_message.result()
                 except StopAsyncIteration:
@@ -145,6 +144,12 @@ class Dispatcher:
                 await self.deliver(message)
                 self.position = max(self.position, message.position)
         finally:
+            # Unwind in order, also when cancelled: the pending read must end before the
+            # generator can be closed.
+            for waiter in waiters:
+                waiter.cancel()
+            if waiters:
+                await asyncio.wait(waiters)
             aclose = getattr(messages, "aclose", None)
             if aclose is not None:
                 await aclose()

@@ -39,17 +39,19 @@ def format_duration(seconds: float) -> str:
     return f"{secs}s"
 
 
-async def health_report(services: BotServices, runtime: BotRuntime) -> Reply:
+async def health_report(
+    services: BotServices, runtime: BotRuntime, *, probe_timeout: float = PROBE_TIMEOUT
+) -> Reply:
     """Uptime, store status (bounded wait) and gateway latency, as one ephemeral message."""
     lines = [
         f"Up for {format_duration(services.clock() - runtime.started_at)} ({runtime.mode} mode)."
     ]
     if services.store_probe is not None:
         try:
-            async with asyncio.timeout(PROBE_TIMEOUT):
+            async with asyncio.timeout(probe_timeout):
                 status: StoreStatus = await services.store_probe()
         except TimeoutError:
-            lines.append(f"Event store: not answering within {PROBE_TIMEOUT:g} s.")
+            lines.append(f"Event store: not answering within {probe_timeout:g} s.")
         else:
             state = "OK" if status.ok else "PROBLEM"
             detail = f" ({status.detail})" if status.detail else ""
