@@ -6,14 +6,22 @@ import asyncio
 import os
 import signal
 import socket
+from collections.abc import Awaitable, Callable
 
 import aiohttp
 import pytest
 
-from app.adapters.discord import BotRuntime, BotServices, StoreStatus, run_serve
+from app.adapters.discord import (
+    BotRuntime,
+    BotServices,
+    StartupError,
+    StoreStatus,
+    run_gateway,
+    run_serve,
+)
 from app.adapters.discord.commands.admin import format_duration, health_report
 from tests.discord.conftest import ManualClock, RecordingService, settings_for
-from tests.fakes.discord import MANAGE_GUILD, FakeDiscord, Signer, slash_command
+from tests.fakes.discord import MANAGE_GUILD, FakeDiscord, Signer, fake_token, slash_command
 
 
 @pytest.mark.parametrize(
@@ -110,3 +118,15 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@pytest.mark.parametrize("run", [run_gateway, run_serve])
+async def test_a_refused_token_stops_the_start_with_a_clear_message(
+    fake: FakeDiscord, services: BotServices, run: Callable[..., Awaitable[None]]
+) -> None:
+    settings = settings_for(fake, discord_token=fake_token(123), interactions_port=0)
+
+    with pytest.raises(StartupError) as caught:
+        await asyncio.wait_for(run(settings, services), timeout=15)
+
+    assert str(caught.value).startswith("Discord refused DISCORD_TOKEN (401 Unauthorized)")

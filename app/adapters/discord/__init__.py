@@ -27,7 +27,13 @@ from app.adapters.discord.hooks import (
     require_permissions,
 )
 from app.adapters.discord.replies import answer, execute_and_reply, invocation_of
-from app.adapters.discord.runner import GatewayRunner, ServeRunner, run_gateway, run_serve
+from app.adapters.discord.runner import (
+    GatewayRunner,
+    ServeRunner,
+    StartupError,
+    run_gateway,
+    run_serve,
+)
 from app.adapters.discord.services import (
     BotRuntime,
     BotServices,
@@ -57,6 +63,7 @@ __all__ = [
     "Outbox",
     "Reply",
     "ServeRunner",
+    "StartupError",
     "StoreProbe",
     "StoreStatus",
     "answer",

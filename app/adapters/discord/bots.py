@@ -71,6 +71,7 @@ async def build_gateway_bot(
         rest_url=settings.discord_api_url,
         logs=None,  # logging is configured once, by the entry point
         banner=None,
+        suppress_optimization_warning=True,
     )
     client = lightbulb.client_from_app(
         bot, default_enabled_guilds=settings.guild_ids, hooks=list(CLIENT_HOOKS)
@@ -97,6 +98,7 @@ async def build_rest_bot(
         rest_url=settings.discord_api_url,
         logs=None,
         banner=None,
+        suppress_optimization_warning=True,
     )
     client = lightbulb.client_from_app(
         bot, default_enabled_guilds=settings.guild_ids, hooks=list(CLIENT_HOOKS)

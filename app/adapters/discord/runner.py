@@ -35,6 +35,19 @@ log = logging.getLogger("yulelog.discord")
 DRAIN_TIMEOUT = 10.0
 
 
+class StartupError(Exception):
+    """The bot could not start for a reason the operator must fix; the message says which."""
+
+
+def _explain(exc: hikari.HTTPResponseError) -> StartupError:
+    if isinstance(exc, hikari.UnauthorizedError):
+        return StartupError(
+            "Discord refused DISCORD_TOKEN (401 Unauthorized): copy a fresh token from "
+            "https://discord.com/developers/applications → your application → Bot → Reset Token"
+        )
+    return StartupError(f"Discord answered {exc.status} while the bot was starting: {exc.message}")
+
+
 class BackgroundTasks:
     """Every long-lived task the adapter starts, so none is lost or left running at exit."""
 
@@ -97,6 +110,9 @@ class _Common:
         self.loaders = loaders
         self.tasks = BackgroundTasks()
         self.dispatcher: Dispatcher | None = None
+        # Set only once the bot's start returned: a failed start leaves nothing to close, and
+        # hikari refuses to close what never fully started.
+        self.bot_started = False
 
     def _start_dispatcher(self, rest: hikari.api.RESTClient) -> None:
         if self.services.outbox is not None:
@@ -117,6 +133,7 @@ class GatewayRunner(_Common):
     async def start(self) -> BotHandle[hikari.GatewayBot]:
         self.handle = await build_gateway_bot(self.settings, self.services, loaders=self.loaders)
         await self.handle.bot.start(check_for_updates=False)
+        self.bot_started = True
         self._start_dispatcher(self.handle.bot.rest)
         return self.handle
 
@@ -126,7 +143,8 @@ class GatewayRunner(_Common):
 
     async def stop(self, drain_timeout: float = DRAIN_TIMEOUT) -> None:
         await self._drain(drain_timeout)
-        if self.handle is not None and self.handle.bot.is_alive:
+        if self.handle is not None and self.bot_started:
+            self.bot_started = False
             await self.handle.bot.close()
 
 
@@ -147,6 +165,7 @@ class ServeRunner(_Common):
         self._tmp = tempfile.TemporaryDirectory(prefix="yulelog-")
         private = Path(self._tmp.name) / "hikari.sock"
         await self.handle.bot.start(path=str(private), check_for_updates=False)
+        self.bot_started = True
         self.endpoint = InteractionsEndpoint(
             self.handle.bot, SignatureVerifier(self.settings.public_key)
         )
@@ -164,7 +183,8 @@ class ServeRunner(_Common):
         if self.endpoint is not None:
             await self.endpoint.close()
         await self._drain(drain_timeout)
-        if self.handle is not None and self.handle.bot.is_alive:
+        if self.handle is not None and self.bot_started:
+            self.bot_started = False
             await self.handle.bot.close()
         if self._tmp is not None:
             self._tmp.cleanup()
@@ -175,7 +195,10 @@ async def _run(runner: GatewayRunner | ServeRunner, stop: asyncio.Event | None) 
     stop = stop or asyncio.Event()
     async with stop_on_signals(stop):
         try:
-            await runner.start()
+            try:
+                await runner.start()
+            except (hikari.UnauthorizedError, hikari.ForbiddenError) as exc:
+                raise _explain(exc) from exc
             stopped = asyncio.ensure_future(stop.wait())
             died = asyncio.ensure_future(runner.join())
             await asyncio.wait({stopped, died}, return_when=asyncio.FIRST_COMPLETED)
