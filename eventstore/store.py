@@ -167,16 +167,18 @@ class EventStore:
             self._closed = True
             return
         self._closed = True
-        if self._writer is not None:
-            await asyncio.to_thread(self._writer.stop)
-            await asyncio.sleep(0)  # let the writer's last settle callback run
         self._wake_subscribers()
         if self._executor is not None:
             await asyncio.to_thread(self._executor.shutdown, True)
         with self._cons_lock:
+            # Read-only connections close first: the last connection to close checkpoints the WAL
+            # into the main file and removes it, which only the writer's connection can do.
             for con in self._read_cons:
                 con.close()
             self._read_cons.clear()
+        if self._writer is not None:
+            await asyncio.to_thread(self._writer.stop)  # commits whatever is still queued
+            await asyncio.sleep(0)  # let the writer's last settle callback run
         if self._shared is not None:
             self._shared.close()
 

@@ -117,6 +117,13 @@ class Writer:
         self._thread.join()
 
     def _run(self) -> None:
+        try:
+            self._serve()
+        finally:
+            if self._lock is None:  # a file store's write connection belongs to this thread
+                self._con.close()
+
+    def _serve(self) -> None:
         stopping = False
         while not stopping:
             first = self._queue.get()
