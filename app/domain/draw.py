@@ -391,6 +391,8 @@ def _randomized_matching(
 def _sample_loop(
     n: int, forbidden: Sequence[set[int]], rng: random.Random, budget: Budget
 ) -> tuple[list[int], str] | NoSingleLoop:
+    if not _strongly_connected(n, forbidden):
+        return NoSingleLoop(proven=True)  # some group can never pass a gift back out: no ring
     if _rejection_affordable(n, forbidden, budget.rejection_steps):
         ring = _reject_rings(n, forbidden, rng, budget.rejection_steps)
         if ring is not None:
@@ -406,6 +408,26 @@ def _sample_loop(
     if ring is not None:
         return _ring_to_perm(ring), ALGO_LOOP_RANDOMIZED_SEARCH
     return NoSingleLoop(proven=complete)
+
+
+def _strongly_connected(n: int, forbidden: Sequence[set[int]]) -> bool:
+    """Every ring is strongly connected; checking it first turns "groups that only give among
+    themselves" into a proof instead of an exhausted search budget."""
+    backward: list[set[int]] = [set() for _ in range(n)]
+    for g in range(n):
+        for r in forbidden[g]:
+            backward[r].add(g)
+    return _reaches_all(n, forbidden) and _reaches_all(n, backward)
+
+
+def _reaches_all(n: int, forbidden: Sequence[set[int]]) -> bool:
+    unvisited = set(range(1, n))
+    queue = [0]
+    for g in queue:
+        hits = [r for r in unvisited if r not in forbidden[g]]
+        unvisited.difference_update(hits)
+        queue.extend(hits)
+    return not unvisited
 
 
 def _ring_to_perm(ring: Sequence[int]) -> list[int]:
