@@ -855,7 +855,7 @@ def _record_outcome(c: RecordDeliveryOutcome, state: SantaState) -> list[SantaEv
         ]
         if message.kind != "organiser_alert":
             who = season.name(message.recipient_id)
-            what = _KIND_LABELS.get(message.kind, "a message")
+            what = _KIND_LABELS.get(message.kind, "a Secret Santa message")
             text = (
                 f"⚠️ Secret Santa {season.year}: I could not send {what} to {who} ({reason}). "
                 "Ask them to allow direct messages from server members; they can still see their "
@@ -867,12 +867,8 @@ def _record_outcome(c: RecordDeliveryOutcome, state: SantaState) -> list[SantaEv
     raise UnknownMessage(f"No Secret Santa message has the id {c.message_id!r}.")
 
 
-_KIND_LABELS: Final = {
-    "draw_notice": "the draw notice",
-    "giftee_changed": "the notice of a new giftee",
-    "wishlist_changed": "a wishlist update",
-    "anonymous_message": "an anonymous message",
-}
+_KIND_LABELS: Final = {"draw_notice": "the draw notice"}
+"""Other kinds stay unnamed in alerts: "a wishlist update reached nobody" would hint at a pair."""
 
 # --- helpers --------------------------------------------------------------------------------------
 

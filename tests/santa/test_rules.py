@@ -167,7 +167,10 @@ def test_only_the_organiser_or_an_admin_removes_someone() -> None:
 
 
 def test_season_size_is_limited() -> None:
-    given = [opened(), *(joined(m) for m in range(1000, 1000 + s.MAX_PARTICIPANTS))]
+    given: list[s.SantaEvent] = [
+        opened(),
+        *(joined(m) for m in range(1000, 1000 + s.MAX_PARTICIPANTS)),
+    ]
     with pytest.raises(e.TooManyParticipants, match=f"the limit is {s.MAX_PARTICIPANTS}"):
         when(given, cmd(s.JoinSeason, ANN, display_name="Ann"))
 
@@ -234,7 +237,12 @@ def test_only_the_organiser_or_an_admin_may_draw() -> None:
 
 
 def test_draw_records_the_map_and_tells_each_giver_only_their_giftee() -> None:
-    given = [opened(), joined(ANN, wishlist="tea"), joined(BOB, wishlist="jam"), joined(CY)]
+    given: list[s.SantaEvent] = [
+        opened(),
+        joined(ANN, wishlist="tea"),
+        joined(BOB, wishlist="jam"),
+        joined(CY),
+    ]
     events = when(given, cmd(s.DrawAssignments), seed=7)
     (result,) = of_type(events, s.AssignmentsDrawn)
     assert is_valid_assignment(result.assignments, [ANN, BOB, CY])
