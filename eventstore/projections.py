@@ -1,0 +1,263 @@
+"""Read models as folds over the log: a live runner, full rebuilds, and state as of any point.
+
+Snapshots are a cache: a snapshot stored at position p is the msgspec-MessagePack encoding of the
+state after applying exactly the events at positions <= p. Loading the newest one at or before a
+target and replaying the rest gives the same state as replaying from the start, only faster; a
+snapshot that no longer decodes (the state type changed without renaming the projection) is ignored,
+never trusted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
+
+import msgspec
+
+from eventstore.errors import EventStoreError
+from eventstore.records import RecordedEvent
+from eventstore.store import EventStore
+
+S = TypeVar("S")
+log = logging.getLogger(__name__)
+_encode = msgspec.msgpack.Encoder().encode
+
+
+class Projection(Protocol[S]):
+    """A read model: ``name`` keys its checkpoints and snapshots, so change it when the fold
+    changes.
+    """
+
+    @property
+    def name(self) -> str:
+        """Stable key for checkpoints and snapshots."""
+
+    @property
+    def state_type(self) -> Any:
+        """The type msgspec decodes a snapshot into."""
+
+    def initial(self) -> S:
+        """The state before any event."""
+
+    def apply(self, state: S, rec: RecordedEvent) -> S:
+        """Fold one event in; may mutate ``state`` in place and return it."""
+
+
+class ProjectionFailed(EventStoreError):
+    """A projection's ``apply`` raised; the runner stopped at the event before."""
+
+
+class _Slot:
+    __slots__ = ("position", "projection", "snapshot_position", "state")
+
+    def __init__(self, projection: Projection[Any], state: Any, position: int) -> None:
+        self.projection = projection
+        self.state = state
+        self.position = position  # last position folded into state
+        self.snapshot_position = position
+
+
+def _apply_chunk(slots: Sequence[_Slot], chunk: list[RecordedEvent]) -> None:
+    first = chunk[0].position
+    last = chunk[-1].position
+    for slot in slots:
+        if slot.position >= last:
+            continue
+        apply = slot.projection.apply
+        state = slot.state
+        if slot.position < first:
+            for rec in chunk:
+                state = apply(state, rec)
+        else:
+            floor = slot.position
+            for rec in chunk:
+                if rec.position > floor:
+                    state = apply(state, rec)
+        slot.state = state
+        slot.position = last
+
+
+async def _load_slot(
+    store: EventStore, projection: Projection[Any], at_or_before: int | None
+) -> _Slot:
+    snap = await store.load_snapshot(projection.name, at_or_before=at_or_before)
+    if snap is not None:
+        position, data = snap
+        try:
+            state = msgspec.msgpack.decode(data, type=projection.state_type)
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            log.warning("ignoring undecodable snapshot %s@%d", projection.name, position)
+        else:
+            return _Slot(projection, state, position)
+    return _Slot(projection, projection.initial(), 0)
+
+
+async def _snapshot(store: EventStore, slot: _Slot) -> None:
+    await store.save_snapshot(slot.projection.name, slot.position, _encode(slot.state))
+    await store.save_checkpoint(slot.projection.name, slot.position)
+    slot.snapshot_position = slot.position
+
+
+async def _fold(
+    store: EventStore, slots: Sequence[_Slot], chunk: list[RecordedEvent], every: int | None
+) -> None:
+    """Apply a chunk, cutting it wherever a snapshot falls due so snapshots land every ``every``."""
+    if not every or not slots:
+        _apply_chunk(slots, chunk)
+        return
+    while chunk:
+        due = min(s.snapshot_position for s in slots) + every
+        if chunk[-1].position < due:
+            _apply_chunk(slots, chunk)
+            return
+        cut = max(due - chunk[0].position + 1, 1)  # positions are contiguous within a chunk
+        head, chunk = chunk[:cut], chunk[cut:]
+        _apply_chunk(slots, head)
+        for slot in slots:
+            if slot.position - slot.snapshot_position >= every:
+                await _snapshot(store, slot)
+
+
+async def _replay(
+    store: EventStore,
+    slots: Sequence[_Slot],
+    until_position: int | None,
+    snapshot_every: int | None,
+) -> None:
+    start = min((s.position for s in slots), default=0) + 1
+    async for chunk in store.read_all_batches(start, until_position):
+        await _fold(store, slots, chunk, snapshot_every)
+
+
+async def rebuild(
+    store: EventStore,
+    projections: Sequence[Projection[Any]],
+    *,
+    until_position: int | None = None,
+    snapshot_every: int | None = None,
+) -> dict[str, Any]:
+    """Fold the whole log from scratch, ignoring snapshots; optionally write new ones as it goes."""
+    slots = [_Slot(p, p.initial(), 0) for p in projections]
+    await _replay(store, slots, until_position, snapshot_every)
+    return {s.projection.name: s.state for s in slots}
+
+
+async def state_at(
+    store: EventStore,
+    projections: Sequence[Projection[Any]],
+    *,
+    position: int | None = None,
+    time: datetime | None = None,
+) -> dict[str, Any]:
+    """Each projection's state as of a position and/or a time (both given: the earlier point)."""
+    target = await store.head_position() if position is None else position
+    if time is not None:
+        target = min(target, await store.position_at(time))
+    slots = [await _load_slot(store, p, target) for p in projections]
+    if any(s.position < target for s in slots):
+        await _replay(store, slots, target, None)
+    return {s.projection.name: s.state for s in slots}
+
+
+class ProjectionRunner:
+    """Keeps read models current: loads snapshots, catches up, then follows `EventStore.subscribe`.
+
+    Every ``snapshot_every`` events it stores a snapshot and a checkpoint per projection (through
+    the store's writer, so they are group-committed with appends rather than competing for the write
+    lock).
+    """
+
+    def __init__(
+        self,
+        store: EventStore,
+        projections: Sequence[Projection[Any]],
+        *,
+        snapshot_every: int | None = 10_000,
+        poll_interval: float = 1.0,
+    ) -> None:
+        names = [p.name for p in projections]
+        if len(set(names)) != len(names):
+            raise ValueError(f"projection names must be unique: {names}")
+        self._store = store
+        self._projections = list(projections)
+        self._snapshot_every = None if store.readonly else snapshot_every
+        self._poll_interval = poll_interval
+        self._slots: dict[str, _Slot] = {}
+        self._task: asyncio.Task[None] | None = None
+        self._advanced = asyncio.Event()
+        self._error: BaseException | None = None
+
+    @property
+    def position(self) -> int:
+        """The position every projection has folded in."""
+        return min((s.position for s in self._slots.values()), default=0)
+
+    def state(self, name: str) -> Any:
+        return self._slots[name].state
+
+    @property
+    def states(self) -> dict[str, Any]:
+        return {name: slot.state for name, slot in self._slots.items()}
+
+    async def start(self) -> None:
+        """Load snapshots, start following, and return once caught up with the log as it was now."""
+        if self._task is not None:
+            raise RuntimeError("ProjectionRunner already started")
+        for p in self._projections:
+            self._slots[p.name] = await _load_slot(self._store, p, None)
+        head = await self._store.head_position()
+        self._task = asyncio.create_task(self._follow(), name="eventstore-projections")
+        await self.wait_for(head)
+
+    async def _follow(self) -> None:
+        slots = list(self._slots.values())
+        start = self.position + 1
+        try:
+            async for chunk in self._store.subscribe_batches(
+                start, poll_interval=self._poll_interval
+            ):
+                await _fold(self._store, slots, chunk, self._snapshot_every)
+                self._wake()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.exception("projection runner stopped")
+            self._error = exc
+            self._wake()
+
+    def _wake(self) -> None:
+        fired = self._advanced
+        self._advanced = asyncio.Event()
+        fired.set()
+
+    async def wait_for(self, position: int) -> None:
+        """Return once every projection has folded in ``position``; raises if the runner failed."""
+        while self.position < position:
+            if self._error is not None:
+                raise ProjectionFailed(str(self._error)) from self._error
+            if self._task is None or self._task.done():
+                raise ProjectionFailed("projection runner is not running")
+            await self._advanced.wait()
+
+    async def stop(self, *, snapshot: bool = True) -> None:
+        """Stop following; by default store a final snapshot so the next start replays nothing."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        if snapshot and self._snapshot_every and self._store.is_open and self._error is None:
+            for slot in self._slots.values():
+                if slot.position > slot.snapshot_position:
+                    await _snapshot(self._store, slot)
+
+    async def __aenter__(self) -> ProjectionRunner:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
