@@ -7,6 +7,7 @@ concurrent commands safe without locks: the event store's expected-version check
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 import uuid
@@ -84,19 +85,33 @@ class Outcome:
 
 @dataclass(slots=True)
 class CommandService:
-    """Runs commands against streams. Clock and randomness are injected so tests are deterministic."""
+    """Runs commands against streams. Clock and randomness are injected so tests are deterministic.
+
+    Within one process, commands on the same stream take turns (a lock per stream), so a burst of
+    members joining at once does not turn into a storm of conflicts and reloads; the expected-version
+    check still guards against any other writer (another process, the admin tooling). Each stream's
+    decision state is cached and brought up to date by reading only the events after its version.
+    """
 
     store: EventStore
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     rng: random.Random = field(default_factory=random.SystemRandom)
+    _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+    _states: dict[tuple[str, int], tuple[Any, int]] = field(default_factory=dict)
 
     async def load(self, stream_id: str, decider: Decider[Any, S]) -> tuple[S, int]:
-        """Folds a stream into its decision state; returns the state and the version it reflects."""
-        state = decider.initial_state()
-        version = 0
-        async for rec in self.store.read_stream(stream_id):
+        """Folds a stream into its decision state; returns the state and the version it reflects.
+
+        The returned state is the cached one: callers must treat it as read-only (deciders do).
+        """
+        key = (stream_id, id(decider))
+        cached = self._states.get(key)
+        state: S
+        state, version = cached if cached is not None else (decider.initial_state(), 0)
+        async for rec in self.store.read_stream(stream_id, from_version=version + 1):
             state = decider.evolve(state, rec.event)
             version = rec.version
+        self._states[key] = (state, version)
         return state, version
 
     async def execute(
@@ -114,6 +129,18 @@ class CommandService:
         recorded returns the original records without deciding again: deciding again could draw new
         random numbers or be refused by the state the first attempt created.
         """
+        lock = self._locks.setdefault(stream_id, asyncio.Lock())
+        async with lock:
+            return await self._execute(stream_id, command, decider, idempotency_key, causation_id)
+
+    async def _execute(
+        self,
+        stream_id: str,
+        command: C,
+        decider: Decider[C, S],
+        idempotency_key: str | None,
+        causation_id: str | None,
+    ) -> Outcome:
         if idempotency_key is not None:
             first = await self.store.get_event(event_id_for(idempotency_key, 0))
             if first is not None:
