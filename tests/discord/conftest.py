@@ -135,7 +135,7 @@ class HttpHarness:
             token = payload["token"]
             await self.fake.wait_for(lambda: bool(self.fake.followups.get(token)))
             message = self.fake.followups[token][0]
-            return message["content"], int(first["data"].get("flags", 0))
+            return message["content"], int(message.get("flags") or 0)
         return first["data"]["content"], int(first["data"].get("flags", 0))
 
 

@@ -119,7 +119,7 @@ async def test_text_over_its_named_limit_is_refused_clearly(
 
     content, flags = await http.content_of(http.command("probe echo", {"wishlist": too_long}))
 
-    assert content == "The wishlist is too long: 11 characters, the limit is 10."
+    assert content == "wishlist is 11 characters long; the limit is 10."
     assert flags & 64
     assert service.calls == []
 
@@ -129,7 +129,7 @@ async def test_a_number_out_of_range_is_refused_clearly(
 ) -> None:
     content, _ = await http.content_of(http.command("probe echo", {"wishlist": "a", "count": 9}))
 
-    assert content == "The count must be at most 5."
+    assert content == "count must be at most 5."
     assert service.calls == []
 
 

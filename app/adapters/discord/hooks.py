@@ -165,45 +165,41 @@ def once_per_interaction(
         raise DuplicateInteraction(int(ctx.interaction.id))
 
 
-def _describe_option(option: lightbulb.commands.options.OptionData[Any, Any]) -> str:
-    return option.name.replace("_", " ")
-
-
 def check_option_values(
     declared: Sequence[lightbulb.commands.options.OptionData[Any, Any]],
     given: Sequence[hikari.CommandInteractionOption],
 ) -> None:
     """Hold every given value to the limits its option declares.
 
-    Discord enforces these in its client, but HTTP interactions can be forged by anyone holding a
-    valid signature path and Discord's own checks are not the bot's contract; so check again here.
+    Discord enforces these in its client, but a command must not depend on the client for its
+    own limits. The wording is the one `app.commands.spec.validate` uses, so a refusal reads the
+    same whichever front end (or check) catches it.
     """
     by_name = {o.name: o for o in declared}
     for value in given:
         option = by_name.get(value.name)
         if option is None or value.value is None:
             continue
-        label = _describe_option(option)
+        name = option.name
         raw = value.value
         if option.type is hikari.OptionType.STRING and isinstance(raw, str):
             if option.max_length is not hikari.UNDEFINED and len(raw) > option.max_length:
                 raise InvalidOption(
-                    f"The {label} is too long: {len(raw):,} characters, the limit is "
-                    f"{option.max_length:,}."
+                    f"{name} is {len(raw)} characters long; the limit is {option.max_length}."
                 )
             if option.min_length is not hikari.UNDEFINED and len(raw) < option.min_length:
-                raise InvalidOption(
-                    f"The {label} is too short: at least {option.min_length:,} characters, please."
-                )
+                raise InvalidOption(f"{name} must be at least {option.min_length} characters long.")
         if option.type in (hikari.OptionType.INTEGER, hikari.OptionType.FLOAT):
             if isinstance(raw, bool) or not isinstance(raw, int | float):
-                raise InvalidOption(f"The {label} must be a number.")
+                raise InvalidOption(f"{name} must be a whole number.")
             if option.min_value is not hikari.UNDEFINED and raw < option.min_value:
-                raise InvalidOption(f"The {label} must be at least {option.min_value}.")
+                raise InvalidOption(f"{name} must be at least {option.min_value}.")
             if option.max_value is not hikari.UNDEFINED and raw > option.max_value:
-                raise InvalidOption(f"The {label} must be at most {option.max_value}.")
-        if option.choices is not hikari.UNDEFINED and raw not in {c.value for c in option.choices}:
-            raise InvalidOption(f"The {label} must be one of the offered choices.")
+                raise InvalidOption(f"{name} must be at most {option.max_value}.")
+        if option.choices is not hikari.UNDEFINED:
+            allowed = [c.value for c in option.choices]
+            if raw not in allowed:
+                raise InvalidOption(f"{name} must be one of: {', '.join(map(str, allowed))}.")
 
 
 @lightbulb.hook(lightbulb.ExecutionSteps.CHECKS, skip_when_failed=True, name="option_limits")

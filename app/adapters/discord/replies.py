@@ -16,6 +16,7 @@ import lightbulb
 from app.adapters.discord.services import BotServices, Invocation, Reply
 
 DEFER_AFTER: Final = 0.8
+POSTED_NOTE: Final = "Done; the answer is posted in the channel."
 
 
 def invocation_of(ctx: lightbulb.Context) -> Invocation:
@@ -50,16 +51,19 @@ async def answer(
 ) -> Reply:
     """Await `work` and answer the interaction with its reply, deferring if it runs long.
 
-    `secret` is the visibility used if the answer has to be deferred: Discord fixes a deferred
-    answer's visibility at the moment of deferring, so a command whose reply may be private must
-    say so up front; with `secret` every reply is ephemeral. Exceptions propagate to the shared
-    error handler.
+    `secret`: every reply is ephemeral. A deferral is always ephemeral, because Discord fixes a
+    deferred answer's visibility when deferring and the answer's visibility is not known yet; a
+    public answer to a deferred command then goes out as a new public follow-up, after the private
+    "thinking" message is turned into a short note (editing it first matters: Discord treats the
+    first follow-up after a deferral as an edit of it, keeping it private). Exceptions propagate
+    to the shared error handler, whose answer is ephemeral either way.
     """
     task = asyncio.ensure_future(work)
     done, _ = await asyncio.wait({task}, timeout=defer_after)
-    if not done:
+    deferred = not done
+    if deferred:
         try:
-            await ctx.defer(ephemeral=secret)
+            await ctx.defer(ephemeral=True)
         finally:
             # The command completes (or fails) whether or not Discord took the defer: never leave
             # it running unobserved, never cut it short half-way.
@@ -67,6 +71,8 @@ async def answer(
     reply = task.result()
     if secret and not reply.ephemeral:
         reply = Reply(text=reply.text, ephemeral=True)
+    if deferred and not reply.ephemeral:
+        await ctx.interaction.edit_initial_response(POSTED_NOTE)
     await send_reply(ctx, reply)
     return reply
 

@@ -87,6 +87,7 @@ class FakeDiscord:
         self.sessions: list[GatewaySession] = []
         self.fail_next: dict[str, list[int]] = {}  # route name -> statuses to answer first
         self._nonces: dict[tuple[int, str], tuple[float, dict[str, Any]]] = {}
+        self._loading: set[str] = set()  # tokens whose deferral has not been edited yet
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -337,6 +338,8 @@ class FakeDiscord:
         flags = int(data.get("flags") or 0)
         message = self._message(0, data.get("content"), flags)
         self.originals[token] = message
+        if body["type"] == 5:
+            self._loading.add(token)
         if not with_response:
             return web.Response(status=204)
         callback: dict[str, Any] = {
@@ -354,13 +357,22 @@ class FakeDiscord:
     def _webhook(self, method: str, parts: list[str], body: Any) -> web.Response:
         token = parts[2]
         if method == "POST" and len(parts) == 3:
-            message = self._message(0, body.get("content"), body.get("flags", 0), webhook=True)
+            if token in self._loading:
+                # Discord: the first follow-up after a deferral edits the loading message, and
+                # keeps the deferral's flags (an existing message's visibility cannot change).
+                self._loading.discard(token)
+                message = self.originals[token]
+                message.update(content=body.get("content") or "")
+            else:
+                flags = body.get("flags") or 0
+                message = self._message(0, body.get("content"), flags, webhook=True)
             self.followups.setdefault(token, []).append(message)
             return web.json_response(message)
         if method == "PATCH" and parts[3:] == ["messages", "@original"]:
             original = self.originals.get(token)
             if original is None:
                 return _error(404, 10008, "Unknown Message")
+            self._loading.discard(token)
             original.update(content=body.get("content", original["content"]))
             return web.json_response(original)
         return _error(404, 0, "404: Not Found")
