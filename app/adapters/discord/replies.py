@@ -86,6 +86,8 @@ async def execute_and_reply(
     defer_after: float = DEFER_AFTER,
 ) -> Reply:
     """Run `command` through the one command path and answer the interaction (see `answer`)."""
+    if services.execute is None:
+        raise RuntimeError("BotServices.execute is not configured; this command cannot run")
     return await answer(
         ctx,
         services.execute(command, invocation_of(ctx)),

@@ -58,13 +58,15 @@ class StoreProbe(Protocol):
 class BotServices:
     """Everything commands may use, registered once per lightbulb client.
 
+    `execute`: the path for commands written against `execute_and_reply`; commands built from the
+    shared specs (`specs.py`) run through `app.commands.run` instead and do not need it.
     `user_error_types`: exceptions whose `str()` is a sentence meant for the user (e.g. the domain's
     `DomainError`); any other exception is reported as an internal error with a reference.
     `outbox`: due DMs and posts; when given, the runners start a `Dispatcher` over it.
     `clock`: monotonic seconds, injectable so cooldown and uptime tests need no sleeping.
     """
 
-    execute: CommandExecutor
+    execute: CommandExecutor | None = None
     store_probe: StoreProbe | None = None
     outbox: Outbox | None = None
     user_error_types: tuple[type[Exception], ...] = ()

@@ -140,14 +140,19 @@ def command_for(spec: CommandSpec) -> type[lightbulb.SlashCommand]:
 
 
 def loader_for_specs(
-    specs: Sequence[CommandSpec], descriptions: Mapping[str, str] | None = None
+    specs: Sequence[CommandSpec],
+    descriptions: Mapping[str, str] | None = None,
+    *,
+    groups: Mapping[str, lightbulb.Group] | None = None,
 ) -> lightbulb.Loader:
     """A loader with every spec as a guild-only slash command, grouped by the path's first word.
 
-    `descriptions` gives each group's description (defaults to its name).
+    `descriptions` gives each new group's description (defaults to its name); `groups` are
+    existing groups (e.g. the adapter's `/admin`) that specs under the same name join, since
+    Discord allows one top-level command per name.
     """
     loader = lightbulb.Loader()
-    groups: dict[str, lightbulb.Group] = {}
+    by_name: dict[str, lightbulb.Group] = dict(groups or {})
     subgroups: dict[tuple[str, str], Any] = {}
     for spec in specs:
         command = command_for(spec)
@@ -155,9 +160,9 @@ def loader_for_specs(
             loader.command(command)
             continue
         top = spec.path[0]
-        group = groups.get(top)
+        group = by_name.get(top)
         if group is None:
-            group = groups[top] = lightbulb.Group(
+            group = by_name[top] = lightbulb.Group(
                 top,
                 (descriptions or {}).get(top, top),
                 contexts=[hikari.ApplicationContextType.GUILD],
@@ -170,6 +175,6 @@ def loader_for_specs(
             if sub is None:
                 sub = subgroups[key] = group.subgroup(spec.path[1], spec.path[1])
             sub.register(command)
-    for group in groups.values():
+    for group in by_name.values():
         loader.command(group)
     return loader

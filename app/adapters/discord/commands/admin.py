@@ -14,15 +14,6 @@ from app.adapters.discord.services import BotRuntime, BotServices, Reply, StoreS
 
 PROBE_TIMEOUT: Final = 2.0
 
-loader = lightbulb.Loader()
-
-admin = lightbulb.Group(
-    "admin",
-    "Bot administration (Manage Server)",
-    default_member_permissions=MANAGE_SERVER,
-    contexts=[hikari.ApplicationContextType.GUILD],
-)
-
 
 def format_duration(seconds: float) -> str:
     """`3d 4h 05m 06s`, dropping leading zero units: short enough for one line."""
@@ -65,21 +56,43 @@ async def health_report(
     return Reply(text="\n".join(lines), ephemeral=True)
 
 
-@admin.register
-class Health(
-    lightbulb.SlashCommand,
-    name="health",
-    description="Uptime, event log status and gateway latency",
-    hooks=[manage_server_only, cooldown(5.0, allowed=2)],
-):
-    @lightbulb.invoke
-    async def invoke(
-        self,
-        ctx: lightbulb.Context,
-        services: BotServices = lightbulb.di.INJECTED,
-        runtime: BotRuntime = lightbulb.di.INJECTED,
-    ) -> None:
-        await answer(ctx, health_report(services, runtime), secret=True)
+def health_command() -> type[lightbulb.SlashCommand]:
+    """A fresh `/admin health` class (each client gets its own, with its own hook objects)."""
+
+    class Health(
+        lightbulb.SlashCommand,
+        name="health",
+        description="Uptime, event log status and gateway latency",
+        hooks=[manage_server_only, cooldown(5.0, allowed=2)],
+    ):
+        @lightbulb.invoke
+        async def invoke(
+            self,
+            ctx: lightbulb.Context,
+            services: BotServices = lightbulb.di.INJECTED,
+            runtime: BotRuntime = lightbulb.di.INJECTED,
+        ) -> None:
+            await answer(ctx, health_report(services, runtime), secret=True)
+
+    return Health
 
 
-loader.command(admin)
+def admin_group() -> lightbulb.Group:
+    """The `/admin` group with `health`; shared specs under `admin` can be added to it."""
+    group = lightbulb.Group(
+        "admin",
+        "Bot administration (Manage Server)",
+        default_member_permissions=MANAGE_SERVER,
+        contexts=[hikari.ApplicationContextType.GUILD],
+    )
+    group.register(health_command())
+    return group
+
+
+def admin_loader() -> lightbulb.Loader:
+    loader = lightbulb.Loader()
+    loader.command(admin_group())
+    return loader
+
+
+loader = admin_loader()
