@@ -217,3 +217,13 @@ async def test_every_spec_and_the_adapter_commands_are_registered(
     assert set(names) == {"admin", "santa"}
     assert "health" in names["admin"]
     assert {"start", "join", "draw", "whois", "close"} <= set(names["santa"])
+    texts = [
+        o
+        for c in fake.commands[None]
+        for sub in c["options"]
+        for o in sub.get("options", [])
+        if o["type"] == 3
+    ]
+    assert texts
+    # A named length limit on every free-text option (a choice list bounds the rest).
+    assert all(isinstance(o.get("max_length"), int) or o.get("choices") for o in texts), texts

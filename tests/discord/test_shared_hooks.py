@@ -10,7 +10,13 @@ from collections.abc import Sequence
 import lightbulb
 import pytest
 
-from app.adapters.discord import DEFAULT_LOADERS, BotServices, Reply
+from app.adapters.discord import (
+    DEFAULT_LOADERS,
+    BotServices,
+    InteractionIdFilter,
+    Invocation,
+    Reply,
+)
 from tests.discord import probe_commands
 from tests.discord.conftest import HttpHarness, ManualClock, RecordingService
 from tests.fakes.discord import ADMINISTRATOR, MANAGE_GUILD, SEND_MESSAGES
@@ -209,3 +215,24 @@ async def test_every_text_option_of_every_command_declares_a_length_limit(
 
     assert strings
     assert all(isinstance(o.get("max_length"), int) for o in strings), strings
+
+
+async def test_every_log_line_during_an_interaction_carries_its_id(
+    http: HttpHarness, service: RecordingService, caplog: pytest.LogCaptureFixture
+) -> None:
+    def reply(command: object, invocation: Invocation) -> Reply:
+        logging.getLogger("yulelog.somewhere.deep").info("working on %r", command)
+        return Reply(text="ok")
+
+    service.reply = reply
+    caplog.handler.addFilter(InteractionIdFilter())
+    payload = http.command("probe echo", {"wishlist": "a"})
+
+    with caplog.at_level(logging.INFO, logger="yulelog.somewhere.deep"):
+        await http.content_of(payload)
+    outside = logging.LogRecord("x", logging.INFO, __file__, 1, "idle", None, None)
+    InteractionIdFilter().filter(outside)
+
+    [record] = [r for r in caplog.records if r.name == "yulelog.somewhere.deep"]
+    assert record.interaction_id == payload["id"]  # type: ignore[attr-defined]
+    assert outside.interaction_id == "-"  # type: ignore[attr-defined]

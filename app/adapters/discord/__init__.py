@@ -26,6 +26,7 @@ from app.adapters.discord.hooks import (
     manage_server_only,
     require_permissions,
 )
+from app.adapters.discord.logcontext import InteractionIdFilter, current_interaction
 from app.adapters.discord.replies import answer, execute_and_reply, invocation_of
 from app.adapters.discord.runner import (
     GatewayRunner,
@@ -55,6 +56,7 @@ __all__ = [
     "Dispatcher",
     "FailureReason",
     "GatewayRunner",
+    "InteractionIdFilter",
     "InvalidOption",
     "Invocation",
     "MissingPermission",
@@ -70,6 +72,7 @@ __all__ = [
     "build_gateway_bot",
     "build_rest_bot",
     "cooldown",
+    "current_interaction",
     "execute_and_reply",
     "invocation_of",
     "manage_server_only",

@@ -15,6 +15,7 @@ from typing import Any, Final, Literal
 import hikari
 import lightbulb
 
+from app.adapters.discord.logcontext import current_interaction
 from app.adapters.discord.services import BotServices
 
 MANAGE_SERVER: Final = hikari.Permissions.MANAGE_GUILD
@@ -160,7 +161,8 @@ def once_per_interaction(
     ctx: lightbulb.Context,
     seen: SeenInteractions = lightbulb.di.INJECTED,
 ) -> None:
-    """Drop a redelivered interaction before any other hook or the command runs."""
+    """Drop a redelivered interaction before any other hook or the command runs; tag the logs."""
+    current_interaction.set(str(ctx.interaction.id))
     if not seen.first_time(int(ctx.interaction.id)):
         raise DuplicateInteraction(int(ctx.interaction.id))
 
