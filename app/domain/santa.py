@@ -683,7 +683,10 @@ def _add_exclusion(c: AddExclusion, state: SantaState) -> list[SantaEvent]:
     if pairs <= season.exclusions:
         raise DuplicateExclusion("That exclusion is already in place.")
     if len(season.exclusions | pairs) > MAX_EXCLUSIONS:
-        raise InvalidInput(f"A season can have at most {MAX_EXCLUSIONS} exclusions.")
+        raise InvalidInput(
+            f"A season can have at most {MAX_EXCLUSIONS} exclusions; "
+            f"it has {len(season.exclusions)}."
+        )
     return [
         ExclusionAdded(
             guild_id=c.guild_id,

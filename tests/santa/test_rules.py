@@ -175,6 +175,16 @@ def test_season_size_is_limited() -> None:
         when(given, cmd(s.JoinSeason, ANN, display_name="Ann"))
 
 
+def test_exclusions_per_season_are_limited() -> None:
+    members = list(range(1000, 1101))
+    exclusions = [excluded(g, r) for g in members[:100] for r in members[:51] if g != r]
+    del exclusions[s.MAX_EXCLUSIONS :]
+    assert len(exclusions) == s.MAX_EXCLUSIONS
+    given: list[s.SantaEvent] = [opened(), *(joined(m) for m in members), *exclusions]
+    with pytest.raises(e.InvalidInput, match=f"at most {s.MAX_EXCLUSIONS} exclusions; it has"):
+        when(given, cmd(s.AddExclusion, giver_id=members[100], receiver_id=members[0]))
+
+
 # --- exclusions -----------------------------------------------------------------------------------
 
 
