@@ -165,7 +165,7 @@ def check_loop(
 
 
 TINY = d.Budget(
-    rejection_steps=0, enumeration_max_n=0, loop_search_steps=50, mix_steps_per_participant=5
+    rejection_steps=0, enumeration_max_n=0, loop_search_work=200, mix_steps_per_participant=5
 )
 
 
