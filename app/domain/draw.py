@@ -138,6 +138,10 @@ class NoSingleLoop:
 
     proven: bool
     work: int = field(default=0, compare=False)
+    closed_group: tuple[int, ...] = ()
+    """when proven this way: members who may only give among themselves (no way out of the group)"""
+    cut_member: int | None = None
+    """when proven this way: the member every ring would have to pass twice"""
 
 
 DrawOutcome = Drawn | NoValidDraw | NoSingleLoop
@@ -194,7 +198,7 @@ def draw(
 
     years = sorted(history, reverse=True)  # newest first: the oldest is dropped first
     year_sets = {year: to_sets(history[year]) for year in years}
-    proven_everywhere = True
+    last_failure = NoSingleLoop(proven=False)
     meter = _Meter.of(budget)
     for kept in range(len(years), -1, -1):
         forbidden = [set(h) for h in hard]
@@ -207,7 +211,7 @@ def draw(
         if single_loop:
             found = _sample_loop(n, forbidden, rng, budget, meter, last_level=kept == 0)
             if isinstance(found, NoSingleLoop):
-                proven_everywhere = proven_everywhere and found.proven
+                last_failure = found
                 continue
             perm, algorithm = found
         else:
@@ -226,7 +230,14 @@ def draw(
             repeated_pairs=repeats,
         )
     spent = budget.loop_search_work - meter.loop + budget.enumeration_nodes - meter.enumeration
-    return NoSingleLoop(proven=proven_everywhere, work=spent)
+    # Stricter levels only remove edges, so a proof at the most relaxed level (history ignored)
+    # covers them all, and its reason is the one worth telling.
+    return NoSingleLoop(
+        proven=last_failure.proven,
+        work=spent,
+        closed_group=tuple(sorted(ids[i] for i in last_failure.closed_group)),
+        cut_member=ids[last_failure.cut_member] if last_failure.cut_member is not None else None,
+    )
 
 
 # --- matching and Hall witness --------------------------------------------------------------------
@@ -431,10 +442,13 @@ def _sample_loop(
     *,
     last_level: bool,
 ) -> tuple[list[int], str] | NoSingleLoop:
-    if not _strongly_connected(n, forbidden):
-        return NoSingleLoop(proven=True)  # some group can never pass a gift back out: no ring
-    if n <= budget.articulation_max_n and _has_cut_vertex(n, forbidden):
-        return NoSingleLoop(proven=True)  # the ring would have to pass one member twice
+    closed = _closed_group(n, forbidden)
+    if closed is not None:
+        return NoSingleLoop(proven=True, closed_group=tuple(closed))
+    if n <= budget.articulation_max_n:
+        cut = _cut_vertex(n, forbidden)
+        if cut is not None:
+            return NoSingleLoop(proven=True, cut_member=cut)
     grant = meter.grant(meter.rejection, last_level)
     if _rejection_affordable(n, forbidden, grant):
         ring, used = _reject_rings(n, forbidden, rng, grant)
@@ -457,32 +471,39 @@ def _sample_loop(
     return NoSingleLoop(proven=complete)
 
 
-def _strongly_connected(n: int, forbidden: Sequence[set[int]]) -> bool:
-    """Every ring is strongly connected; checking it first turns "groups that only give among
-    themselves" into a proof instead of an exhausted search budget."""
+def _closed_group(n: int, forbidden: Sequence[set[int]]) -> list[int] | None:
+    """A proper group of members who may only give among themselves, if any: then the allowed graph
+    is not strongly connected and no ring exists. Turns "two groups that only give among
+    themselves" into a named proof instead of an exhausted search budget."""
+    reached = _reached(n, forbidden)
+    if len(reached) < n:
+        return sorted(reached)  # nobody reached from member 0 gives outside what 0 reaches
     backward: list[set[int]] = [set() for _ in range(n)]
     for g in range(n):
         for r in forbidden[g]:
             backward[r].add(g)
-    return _reaches_all(n, forbidden) and _reaches_all(n, backward)
+    reaching = _reached(n, backward)
+    if len(reaching) < n:
+        return sorted(set(range(n)) - reaching)  # those who cannot reach 0 give only among them
+    return None
 
 
-def _reaches_all(n: int, forbidden: Sequence[set[int]]) -> bool:
+def _reached(n: int, forbidden: Sequence[set[int]]) -> set[int]:
     unvisited = set(range(1, n))
     queue = [0]
     for g in queue:
         hits = [r for r in unvisited if r not in forbidden[g]]
         unvisited.difference_update(hits)
         queue.extend(hits)
-    return not unvisited
+    return set(queue)
 
 
-def _has_cut_vertex(n: int, forbidden: Sequence[set[int]]) -> bool:
+def _cut_vertex(n: int, forbidden: Sequence[set[int]]) -> int | None:
     """True if removing one member disconnects the others even ignoring direction. A ring minus one
     member is a path through all the others, so a ring cannot exist then. Tarjan's low-link search,
     iterative; quadratic in n, hence only for small groups."""
     if n < 3:
-        return False
+        return None
     neighbours = [
         [v for v in range(n) if v != u and (v not in forbidden[u] or u not in forbidden[v])]
         for u in range(n)
@@ -511,8 +532,8 @@ def _has_cut_vertex(n: int, forbidden: Sequence[set[int]]) -> bool:
         if parent >= 0:
             low[parent] = min(low[parent], low[u])
             if parent != 0 and low[u] >= order[parent]:
-                return True
-    return root_children > 1 or counter < n
+                return parent
+    return 0 if root_children > 1 else None
 
 
 def _ring_to_perm(ring: Sequence[int]) -> list[int]:

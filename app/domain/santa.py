@@ -762,7 +762,11 @@ def _draw(c: DrawAssignments, state: SantaState, rng: random.Random) -> list[San
             [names(m) for m in outcome.their_givers],
         )
     if isinstance(outcome, drawing.NoSingleLoop):
-        raise SingleLoopNotFound(proven=outcome.proven)
+        raise SingleLoopNotFound(
+            proven=outcome.proven,
+            closed_group=[season.name(m) for m in outcome.closed_group],
+            cut_member=season.name(outcome.cut_member) if outcome.cut_member is not None else None,
+        )
     events: list[SantaEvent] = [
         AssignmentsDrawn(
             guild_id=c.guild_id,

@@ -53,7 +53,9 @@ def test_groups_that_only_give_among_themselves_cannot_form_a_loop() -> None:
     result = d.draw(
         members, exclusions=exclusions, history={}, single_loop=True, rng=random.Random(1)
     )
-    assert result == d.NoSingleLoop(proven=True)
+    assert isinstance(result, d.NoSingleLoop)
+    assert result.proven
+    assert set(result.closed_group) in (left, right)
     any_valid = d.draw(
         members, exclusions=exclusions, history={}, single_loop=False, rng=random.Random(1)
     )
@@ -76,7 +78,9 @@ def test_a_member_every_ring_would_pass_twice_proves_no_loop() -> None:
     result = d.draw(
         members, exclusions=exclusions, history={}, single_loop=True, rng=random.Random(3)
     )
-    assert result == d.NoSingleLoop(proven=True)
+    assert isinstance(result, d.NoSingleLoop)
+    assert result.proven
+    assert result.cut_member in (members[0], members[15])
 
 
 def test_when_the_search_bound_is_hit_it_says_so_plainly() -> None:
