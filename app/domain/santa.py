@@ -543,7 +543,7 @@ def decide(
 ) -> list[SantaEvent]:
     """The events `command` causes, or a `DomainError` saying in one sentence why it is refused.
 
-    Pure: `state` is not modified. `rng` is used only by the draw and by splicing a late joiner in.
+    Pure: `state` is not modified. `rng` is used only by the draw and by splicing after it.
     """
     del now  # no santa rule depends on the clock (see module docstring)
     if state.guild_id is not None and command.guild_id != state.guild_id:
