@@ -193,7 +193,8 @@ def load_settings(
 def _missing_token() -> str:
     return (
         "DISCORD_TOKEN is not set: copy the bot token from the Discord developer console "
-        f"({DEVELOPER_PORTAL} → your application → Bot → Reset Token) into the environment or .env"
+        f"({DEVELOPER_PORTAL} → your application → Bot → Reset Token) into the environment or .env; "
+        "to try the bot without Discord, run the offline console: python -m app console"
     )
 
 

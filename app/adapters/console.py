@@ -24,6 +24,7 @@ from app.commands.run import invoke
 from app.commands.spec import CommandSpec, Invocation, OptionError
 from app.domain import santa as s
 from app.projections import santa as views
+from app.settings import SettingsError, load_settings
 
 HELP = (
     "Type a command like /santa status, or a meta line: :user ID, :guild ID, :admin on|off, "
@@ -32,7 +33,6 @@ HELP = (
 #: Lines longer than this are refused before parsing: nothing legitimate comes close.
 LINE_MAX_CHARS = 20_000
 BOT_ACTOR_ID = 0
-DEFAULT_DB = "./data/yulelog.db"
 
 
 @dataclass(slots=True)
@@ -209,6 +209,12 @@ def main(argv: Sequence[str]) -> int:
         "--db", default=None, help="event log file (default: YULELOG_DB or ./data/yulelog.db)"
     )
     args = parser.parse_args(list(argv))
-    return asyncio.run(
-        run_console(args.db or os.environ.get("YULELOG_DB") or DEFAULT_DB, sys.stdin, sys.stdout)
-    )
+    values = dict(os.environ)
+    if args.db:
+        values["YULELOG_DB"] = args.db
+    try:
+        settings = load_settings(values, Path(".env"), mode="console")
+    except SettingsError as exc:
+        print(f"console: {exc}", file=sys.stderr)
+        return 2
+    return asyncio.run(run_console(settings.db_path, sys.stdin, sys.stdout))

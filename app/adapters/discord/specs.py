@@ -61,7 +61,7 @@ def _permission_hook(spec: CommandSpec) -> lightbulb.ExecutionHook:
     def _check(_: lightbulb.ExecutionPipeline, ctx: lightbulb.Context) -> None:
         if ctx.guild_id is None or ctx.member is None:
             raise MissingPermission(GUILD_ONLY)
-        if not is_admin(ctx.member) and not run._organiser_may(spec):
+        if not is_admin(ctx.member) and not run.organiser_may(spec):
             raise MissingPermission(run.NEEDS_MANAGE_SERVER.format(name=spec.name))
 
     return _check
