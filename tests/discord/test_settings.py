@@ -58,6 +58,7 @@ def test_a_missing_token_names_the_variable_and_the_console() -> None:
     assert "https://discord.com/developers/applications" in problem
     assert "python -m app console" in problem
 
+
 def test_all_problems_are_reported_together() -> None:
     with pytest.raises(SettingsError) as caught:
         load_settings(
