@@ -179,16 +179,17 @@ def _enable_line_editing(specs: Sequence[CommandSpec]) -> None:
         import readline
     except ImportError:
         return
-    meta = [":user", ":guild", ":channel", ":admin", ":name", ":help", ":quit"]
+    # Python's readline appends nothing after a completion, so whole words carry their own space.
+    meta = [":user ", ":guild ", ":channel ", ":admin ", ":name ", ":help", ":quit"]
 
     def candidates(buffer: str) -> list[str]:
         tokens = buffer.split()
         if buffer.endswith(" ") or not tokens:
             tokens.append("")
         if len(tokens) == 1:
-            return sorted({"/" + spec.path[0] for spec in specs}) + meta
+            return sorted({f"/{spec.path[0]} " for spec in specs}) + meta
         if len(tokens) == 2:
-            return sorted({sp.path[1] for sp in specs if "/" + sp.path[0] == tokens[0]})
+            return sorted({f"{sp.path[1]} " for sp in specs if "/" + sp.path[0] == tokens[0]})
         path = (tokens[0].lstrip("/"), tokens[1])
         return [f"{o.name}:" for sp in specs if sp.path == path for o in sp.options]
 
