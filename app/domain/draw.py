@@ -1,0 +1,543 @@
+"""The Secret Santa draw: pure algorithms over member ids, randomness injected.
+
+Why this shape (see shared/notes/eventstore-and-draw.md): greedy or restart-based draws wrongly
+answer "impossible" on instances that have solutions. Here feasibility is decided exactly by
+bipartite matching (augmenting paths over the allowed giver→receiver edges); when no perfect
+matching exists, the failed augmenting search itself is a Hall witness: a set S of givers whose
+allowed receivers N(S) number |S| - 1.
+
+Sampling, in order of preference:
+1. Rejection sampling (a lazily generated uniform permutation, rejected at the first forbidden
+   pair): exactly uniform over valid draws. Skipped when the estimated cost exceeds the step budget.
+2. Exhaustive enumeration with a reservoir of one (small instances only, node budget): exactly
+   uniform too, and cheap precisely where rejection is hopeless (few valid draws).
+3. Fallback, randomized matching: a random permutation repaired by augmenting paths into a valid
+   draw, then a Markov chain of random 2-swaps and 3-rotations that keep the draw valid. The chain's
+   stationary distribution is uniform over the draws it can reach, but we neither prove it reaches
+   all of them nor that it mixes in the steps we give it: this fallback can be biased, and
+   `algorithm` in the result says when it was used.
+
+Single loop (one ring through everyone, hence no mutual pair when n >= 3) is a directed Hamiltonian
+cycle, NP-complete in general: rejection over random rings (uniform over rings), then exhaustive
+enumeration for small n (uniform, or a proof that no ring exists), then a randomized depth-first
+search with a step budget (biased). When the budget runs out we say so rather than pretend no ring
+exists.
+
+History pairs (past years) are soft: the strictest level that still has a draw is used, dropping the
+oldest year first, and every pair of the result that repeats an avoided year is reported.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Final
+
+Pair = tuple[int, int]
+
+ALGO_UNIFORM_REJECTION: Final = "uniform_rejection"
+ALGO_UNIFORM_ENUMERATION: Final = "uniform_enumeration"
+ALGO_RANDOMIZED_MATCHING: Final = "randomized_matching"
+ALGO_LOOP_UNIFORM_REJECTION: Final = "single_loop_uniform_rejection"
+ALGO_LOOP_UNIFORM_ENUMERATION: Final = "single_loop_uniform_enumeration"
+ALGO_LOOP_RANDOMIZED_SEARCH: Final = "single_loop_randomized_search"
+
+REJECTION_STEP_BUDGET: Final = 200_000
+"""Random draws spent on rejection sampling before giving up on exact uniformity (~0.1-0.2 s)."""
+ENUMERATION_MAX_N: Final = 10
+"""Enumeration recurses once per participant; beyond this size it cannot finish within its budget
+anyway."""
+ENUMERATION_NODE_BUDGET: Final = 200_000
+LOOP_SEARCH_STEP_BUDGET: Final = 300_000
+"""Nodes the randomized single-loop search may visit (per history level) before it reports the
+bound."""
+MIX_STEPS_PER_PARTICIPANT: Final = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Budget:
+    """Work limits; tests shrink them to reach the fallbacks on small instances."""
+
+    rejection_steps: int = REJECTION_STEP_BUDGET
+    enumeration_nodes: int = ENUMERATION_NODE_BUDGET
+    enumeration_max_n: int = ENUMERATION_MAX_N
+    loop_search_steps: int = LOOP_SEARCH_STEP_BUDGET
+    mix_steps_per_participant: int = MIX_STEPS_PER_PARTICIPANT
+
+
+DEFAULT_BUDGET: Final = Budget()
+
+
+@dataclass(frozen=True, slots=True)
+class RepeatedPair:
+    giver: int
+    receiver: int
+    year: int
+
+
+@dataclass(frozen=True, slots=True)
+class Drawn:
+    """A valid draw. `relaxed_years` were history years not avoided; `repeated_pairs` lists each
+    repeat."""
+
+    assignments: dict[int, int]
+    algorithm: str
+    relaxed_years: tuple[int, ...] = ()
+    repeated_pairs: tuple[RepeatedPair, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class NoValidDraw:
+    """Hall witness under the hard constraints: every giver in `givers` may give only to
+    `receivers`, and there are fewer receivers than givers.
+
+    The same obstruction seen from the receivers' side (`blocked_receivers` may be given only by
+    `their_givers`, fewer than them) is often the shorter sentence ("nobody may give to Bob"), so
+    both are kept and the message picks the smaller.
+    """
+
+    givers: tuple[int, ...]
+    receivers: tuple[int, ...]
+    blocked_receivers: tuple[int, ...] = ()
+    their_givers: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class NoSingleLoop:
+    """`proven`: an exhaustive search found no ring; otherwise the search budget ran out."""
+
+    proven: bool
+
+
+DrawOutcome = Drawn | NoValidDraw | NoSingleLoop
+
+
+def draw(
+    participants: Sequence[int],
+    *,
+    exclusions: Collection[Pair],
+    history: Mapping[int, Collection[Pair]],
+    single_loop: bool,
+    rng: random.Random,
+    budget: Budget = DEFAULT_BUDGET,
+) -> DrawOutcome:
+    """Draw giver→receiver for `participants` (distinct member ids, at least two).
+
+    `exclusions` are hard (giver, receiver) bans (two-way exclusions are given as both pairs).
+    `history` maps a past year to its pairs, all of which should be avoided; the caller passes only
+    the years in the avoidance window. Pairs naming non-participants are ignored.
+    """
+    ids = sorted(set(participants))
+    if len(ids) < 2:
+        return NoValidDraw(givers=tuple(ids), receivers=())
+    rng.shuffle(ids)
+    index = {member: i for i, member in enumerate(ids)}
+    n = len(ids)
+
+    def to_sets(pairs: Iterable[Pair]) -> list[set[int]]:
+        sets: list[set[int]] = [set() for _ in range(n)]
+        for giver, receiver in pairs:
+            g, r = index.get(giver), index.get(receiver)
+            if g is not None and r is not None:
+                sets[g].add(r)
+        return sets
+
+    hard = to_sets(exclusions)
+    for i in range(n):
+        hard[i].add(i)
+    witness = _hall_witness(n, hard, rng)
+    if witness is not None:
+        givers, receivers = witness
+        transposed: list[set[int]] = [set() for _ in range(n)]
+        for g in range(n):
+            for r in hard[g]:
+                transposed[r].add(g)
+        dual = _hall_witness(n, transposed, rng)
+        blocked, their = dual if dual is not None else ([], [])
+        return NoValidDraw(
+            givers=tuple(sorted(ids[g] for g in givers)),
+            receivers=tuple(sorted(ids[r] for r in receivers)),
+            blocked_receivers=tuple(sorted(ids[r] for r in blocked)),
+            their_givers=tuple(sorted(ids[g] for g in their)),
+        )
+
+    years = sorted(history, reverse=True)  # newest first: the oldest is dropped first
+    year_sets = {year: to_sets(history[year]) for year in years}
+    proven_everywhere = True
+    for kept in range(len(years), -1, -1):
+        forbidden = [set(h) for h in hard]
+        for year in years[:kept]:
+            for i in range(n):
+                forbidden[i] |= year_sets[year][i]
+        relaxed = tuple(sorted(years[kept:]))
+        if kept and _hall_witness(n, forbidden, rng) is not None:
+            continue
+        if single_loop:
+            found = _sample_loop(n, forbidden, rng, budget)
+            if isinstance(found, NoSingleLoop):
+                proven_everywhere = proven_everywhere and found.proven
+                continue
+            perm, algorithm = found
+        else:
+            perm, algorithm = _sample_matching(n, forbidden, rng, budget)
+        assignments = {ids[g]: ids[perm[g]] for g in range(n)}
+        repeats = tuple(
+            RepeatedPair(giver=giver, receiver=receiver, year=year)
+            for year in relaxed
+            for giver, receiver in sorted(history[year])
+            if assignments.get(giver) == receiver
+        )
+        return Drawn(
+            assignments=dict(sorted(assignments.items())),
+            algorithm=algorithm,
+            relaxed_years=relaxed,
+            repeated_pairs=repeats,
+        )
+    return NoSingleLoop(proven=proven_everywhere)
+
+
+# --- matching and Hall witness --------------------------------------------------------------------
+
+
+def _hall_witness(
+    n: int, forbidden: Sequence[set[int]], rng: random.Random
+) -> tuple[list[int], list[int]] | None:
+    """None when a perfect matching exists, else (S, N(S)) with |N(S)| < |S|."""
+    seed = list(range(n))
+    rng.shuffle(seed)
+    result = _perfect_matching(n, forbidden, seed)
+    return result if isinstance(result, tuple) else None
+
+
+def _perfect_matching(
+    n: int, forbidden: Sequence[set[int]], seed: Sequence[int]
+) -> list[int] | tuple[list[int], list[int]]:
+    """Augmenting paths from a seed permutation; returns giver→receiver, or a Hall witness (S,
+    N(S)).
+
+    The search walks the complement of `forbidden`, so each breadth-first search costs about
+    n + |forbidden| instead of n² on the dense graphs a Secret Santa has. When an augmenting search
+    from a free giver u fails, the givers it reached (S) and the receivers it reached (exactly N(S),
+    all matched to givers in S other than u) satisfy |N(S)| = |S| - 1: a self-certifying Hall
+    violation.
+    """
+    g2r = [-1] * n
+    r2g = [-1] * n
+    for g, r in enumerate(seed):
+        if r not in forbidden[g] and r2g[r] == -1:
+            g2r[g] = r
+            r2g[r] = g
+    for u in range(n):
+        if g2r[u] != -1:
+            continue
+        parent: dict[int, int] = {}
+        unvisited = set(range(n))
+        queue = [u]
+        free_r = -1
+        for g in queue:
+            hits = [r for r in unvisited if r not in forbidden[g]]
+            for r in hits:
+                unvisited.discard(r)
+                parent[r] = g
+                if r2g[r] == -1:
+                    free_r = r
+                    break
+                queue.append(r2g[r])
+            if free_r != -1:
+                break
+        if free_r == -1:
+            reached = sorted(set(range(n)) - unvisited)
+            return sorted(queue), reached
+        r = free_r
+        while True:
+            g = parent[r]
+            previous = g2r[g]
+            g2r[g] = r
+            r2g[r] = g
+            if g == u:
+                break
+            r = previous
+    return g2r
+
+
+# --- any valid draw -------------------------------------------------------------------------------
+
+
+def _sample_matching(
+    n: int, forbidden: Sequence[set[int]], rng: random.Random, budget: Budget
+) -> tuple[list[int], str]:
+    """A valid permutation (one is known to exist) and the algorithm that produced it."""
+    if _rejection_affordable(n, forbidden, budget.rejection_steps):
+        perm = _reject_permutations(n, forbidden, rng, budget.rejection_steps)
+        if perm is not None:
+            return perm, ALGO_UNIFORM_REJECTION
+    if n <= budget.enumeration_max_n:
+        perm = _enumerate_permutations(n, forbidden, rng, budget.enumeration_nodes)
+        if perm is not None:
+            return perm, ALGO_UNIFORM_ENUMERATION
+    return _randomized_matching(n, forbidden, rng, budget), ALGO_RANDOMIZED_MATCHING
+
+
+def _rejection_affordable(n: int, forbidden: Sequence[set[int]], steps: int) -> bool:
+    """Estimate (independence heuristic) the random draws rejection needs; skip it when hopeless."""
+    log_p = 0.0
+    total_forbidden = 0
+    for i in range(n):
+        k = len(forbidden[i])
+        if k >= n:
+            return False
+        log_p += math.log1p(-k / n)
+        total_forbidden += k
+    per_try = min(n, n * n / max(total_forbidden, 1))
+    expected = per_try / math.exp(log_p)
+    return expected <= 2 * steps
+
+
+def _reject_permutations(
+    n: int, forbidden: Sequence[set[int]], rng: random.Random, steps: int
+) -> list[int] | None:
+    """Uniform permutations generated lazily (Fisher-Yates) and dropped at the first forbidden pair.
+
+    Rejecting a prefix rejects every permutation extending it, so accepted draws are uniform over
+    valid ones.
+    """
+    used = 0
+    randrange = rng.randrange
+    while used < steps:
+        perm = list(range(n))
+        for i in range(n):
+            j = randrange(i, n)
+            perm[i], perm[j] = perm[j], perm[i]
+            used += 1
+            if perm[i] in forbidden[i]:
+                break
+        else:
+            return perm
+    return None
+
+
+def _enumerate_permutations(
+    n: int, forbidden: Sequence[set[int]], rng: random.Random, nodes: int
+) -> list[int] | None:
+    """Walk every valid permutation keeping one by reservoir sampling; None if the node budget runs
+    out."""
+    chosen: list[int] | None = None
+    count = 0
+    visited = 0
+    perm = [-1] * n
+    taken = [False] * n
+
+    def walk(g: int) -> bool:
+        nonlocal chosen, count, visited
+        if g == n:
+            count += 1
+            if rng.randrange(count) == 0:
+                chosen = list(perm)
+            return True
+        for r in range(n):
+            if taken[r] or r in forbidden[g]:
+                continue
+            visited += 1
+            if visited > nodes:
+                return False
+            taken[r] = True
+            perm[g] = r
+            ok = walk(g + 1)
+            taken[r] = False
+            if not ok:
+                return False
+        return True
+
+    if not walk(0):
+        return None
+    return chosen
+
+
+def _randomized_matching(
+    n: int, forbidden: Sequence[set[int]], rng: random.Random, budget: Budget
+) -> list[int]:
+    seed = list(range(n))
+    rng.shuffle(seed)
+    found = _perfect_matching(n, forbidden, seed)
+    if isinstance(found, tuple):  # callers check feasibility first; keep the type checker honest
+        raise AssertionError("randomized matching called on an infeasible instance")
+    perm = found
+    randrange = rng.randrange
+    for _ in range(budget.mix_steps_per_participant * n):
+        a, b = randrange(n), randrange(n)
+        if a == b:
+            continue
+        if n >= 3 and randrange(2):
+            c = randrange(n)
+            if c in (a, b):
+                continue
+            # rotate receivers a←b, b←c, c←a; the reverse rotation is proposed just as often
+            # (by the triple (a, c, b)), so the chain stays symmetric
+            ra, rb, rc = perm[a], perm[b], perm[c]
+            if rb not in forbidden[a] and rc not in forbidden[b] and ra not in forbidden[c]:
+                perm[a], perm[b], perm[c] = rb, rc, ra
+        else:
+            ra, rb = perm[a], perm[b]
+            if rb not in forbidden[a] and ra not in forbidden[b]:
+                perm[a], perm[b] = rb, ra
+    return perm
+
+
+# --- single loop ----------------------------------------------------------------------------------
+
+
+def _sample_loop(
+    n: int, forbidden: Sequence[set[int]], rng: random.Random, budget: Budget
+) -> tuple[list[int], str] | NoSingleLoop:
+    if not _strongly_connected(n, forbidden):
+        return NoSingleLoop(proven=True)  # some group can never pass a gift back out: no ring
+    if _rejection_affordable(n, forbidden, budget.rejection_steps):
+        ring = _reject_rings(n, forbidden, rng, budget.rejection_steps)
+        if ring is not None:
+            return _ring_to_perm(ring), ALGO_LOOP_UNIFORM_REJECTION
+    if n <= budget.enumeration_max_n:
+        nodes = budget.enumeration_nodes
+        ring, complete = _loop_search(n, forbidden, rng, nodes, enumerate_all=True)
+        if ring is not None:
+            return _ring_to_perm(ring), ALGO_LOOP_UNIFORM_ENUMERATION
+        if complete:
+            return NoSingleLoop(proven=True)
+    ring, complete = _loop_search(n, forbidden, rng, budget.loop_search_steps, enumerate_all=False)
+    if ring is not None:
+        return _ring_to_perm(ring), ALGO_LOOP_RANDOMIZED_SEARCH
+    return NoSingleLoop(proven=complete)
+
+
+def _strongly_connected(n: int, forbidden: Sequence[set[int]]) -> bool:
+    """Every ring is strongly connected; checking it first turns "groups that only give among
+    themselves" into a proof instead of an exhausted search budget."""
+    backward: list[set[int]] = [set() for _ in range(n)]
+    for g in range(n):
+        for r in forbidden[g]:
+            backward[r].add(g)
+    return _reaches_all(n, forbidden) and _reaches_all(n, backward)
+
+
+def _reaches_all(n: int, forbidden: Sequence[set[int]]) -> bool:
+    unvisited = set(range(1, n))
+    queue = [0]
+    for g in queue:
+        hits = [r for r in unvisited if r not in forbidden[g]]
+        unvisited.difference_update(hits)
+        queue.extend(hits)
+    return not unvisited
+
+
+def _ring_to_perm(ring: Sequence[int]) -> list[int]:
+    perm = [-1] * len(ring)
+    for k, g in enumerate(ring):
+        perm[g] = ring[(k + 1) % len(ring)]
+    return perm
+
+
+def _reject_rings(
+    n: int, forbidden: Sequence[set[int]], rng: random.Random, steps: int
+) -> list[int] | None:
+    """Uniform rings: 0 followed by a lazily shuffled order of the rest, rejected at the first bad
+    edge."""
+    used = 0
+    randrange = rng.randrange
+    while used < steps:
+        order = list(range(n))
+        previous = 0
+        ok = True
+        for i in range(1, n):
+            j = randrange(i, n)
+            order[i], order[j] = order[j], order[i]
+            used += 1
+            if order[i] in forbidden[previous]:
+                ok = False
+                break
+            previous = order[i]
+        if ok and 0 not in forbidden[previous]:
+            return order
+    return None
+
+
+def _loop_search(
+    n: int, forbidden: Sequence[set[int]], rng: random.Random, steps: int, *, enumerate_all: bool
+) -> tuple[list[int] | None, bool]:
+    """Depth-first search for a Hamiltonian cycle; returns (ring or None, whether the search
+    completed).
+
+    With `enumerate_all`, it starts at 0 (each ring counted once), visits every ring and keeps one
+    by reservoir sampling: uniform. Otherwise it starts at a random node, tries successors in random
+    order and stops at the first ring: fast on dense graphs, biased. Iterative, so 1,000
+    participants do not hit the recursion limit. A completed search that found nothing proves no
+    ring exists.
+    """
+    start = 0 if enumerate_all else rng.randrange(n)
+    unvisited = set(range(n))
+    unvisited.discard(start)
+    path = [start]
+    frames = [[w for w in unvisited if w not in forbidden[start]]]
+    chosen: list[int] | None = None
+    count = 0
+    used = 0
+    randrange = rng.randrange
+    while frames:
+        candidates = frames[-1]
+        if not candidates:
+            frames.pop()
+            node = path.pop()
+            if node != start:
+                unvisited.add(node)
+            continue
+        if used >= steps:
+            return None, False
+        used += 1
+        k = randrange(len(candidates))
+        w = candidates[k]
+        candidates[k] = candidates[-1]
+        candidates.pop()
+        if w not in unvisited:
+            continue
+        unvisited.discard(w)
+        path.append(w)
+        if not unvisited:
+            if start not in forbidden[w]:
+                if not enumerate_all:
+                    return list(path), True
+                count += 1
+                if randrange(count) == 0:
+                    chosen = list(path)
+            path.pop()
+            unvisited.add(w)
+            continue
+        frames.append([x for x in unvisited if x not in forbidden[w]])
+    return chosen, True
+
+
+# --- checks shared by the decider and the tests ---------------------------------------------------
+
+
+def is_valid_assignment(assignments: Mapping[int, int], participants: Collection[int]) -> bool:
+    """A bijection on `participants` with no one giving to themselves."""
+    members = set(participants)
+    return (
+        set(assignments) == members
+        and set(assignments.values()) == members
+        and all(g != r for g, r in assignments.items())
+    )
+
+
+def is_single_loop(assignments: Mapping[int, int]) -> bool:
+    """One cycle through everyone (for two people, the only possible loop A→B→A)."""
+    if not assignments:
+        return False
+    start = next(iter(assignments))
+    node = assignments[start]
+    steps = 1
+    while node != start:
+        if node not in assignments or steps > len(assignments):
+            return False
+        node = assignments[node]
+        steps += 1
+    return steps == len(assignments)

@@ -1,0 +1,172 @@
+"""Refusals the domain can give. Each carries one sentence a member can read in Discord.
+
+A decider raises only these for bad input, so the command path can turn any refusal into a reply
+without guessing, and anything else that escapes is a bug worth a stack trace. Messages never name
+who gives to whom: refusals are shown to whoever typed the command, and they may be a receiver.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class DomainError(Exception):
+    """A refused command. `message` is the user-facing sentence; `code` is a stable key for adapters
+    and tests."""
+
+    code = "refused"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def join_names(names: Sequence[str]) -> str:
+    """ "Ann", "Ann and Bob", "Ann, Bob and Cy": reads naturally in a sentence."""
+    items = list(names)
+    if not items:
+        return "nobody"
+    if len(items) == 1:
+        return items[0]
+    return f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+class NotAllowed(DomainError):
+    code = "not_allowed"
+
+
+class InvalidInput(DomainError):
+    """A value out of range or too long; the message names the limit and the actual size."""
+
+    code = "invalid_input"
+
+
+class TooLong(InvalidInput):
+    code = "too_long"
+
+    def __init__(self, what: str, actual: int, limit: int) -> None:
+        super().__init__(f"{what} is {actual} characters long; the limit is {limit}.")
+        self.actual = actual
+        self.limit = limit
+
+
+class NoOpenSeason(DomainError):
+    code = "no_open_season"
+
+
+class SeasonAlreadyOpen(DomainError):
+    code = "season_already_open"
+
+
+class SeasonExists(DomainError):
+    code = "season_exists"
+
+
+class AlreadyJoined(DomainError):
+    code = "already_joined"
+
+
+class NotParticipant(DomainError):
+    code = "not_participant"
+
+
+class TooManyParticipants(DomainError):
+    code = "too_many_participants"
+
+
+class SelfExclusion(DomainError):
+    code = "self_exclusion"
+
+
+class DuplicateExclusion(DomainError):
+    code = "duplicate_exclusion"
+
+
+class UnknownExclusion(DomainError):
+    code = "unknown_exclusion"
+
+
+class WrongPhase(DomainError):
+    """The command makes sense, but not before (or after) the draw."""
+
+    code = "wrong_phase"
+
+
+class NotEnoughParticipants(DomainError):
+    code = "not_enough_participants"
+
+
+class AlreadyDrawn(DomainError):
+    code = "already_drawn"
+
+
+class NoValidDrawError(DomainError):
+    """Hall's theorem made readable: these givers have fewer allowed receivers than there are of
+    them (or, when shorter, these receivers have fewer allowed givers than there are of them)."""
+
+    code = "no_valid_draw"
+
+    def __init__(
+        self,
+        givers: Sequence[str],
+        receivers: Sequence[str],
+        blocked_receivers: Sequence[str] = (),
+        their_givers: Sequence[str] = (),
+    ) -> None:
+        use_receivers = bool(blocked_receivers) and len(blocked_receivers) < len(givers)
+        if use_receivers and not their_givers:
+            detail = f"nobody may give to {join_names(blocked_receivers)}"
+        elif use_receivers:
+            detail = (
+                f"only {join_names(their_givers)} may give to {join_names(blocked_receivers)}, "
+                "so someone there would get no gift"
+            )
+        elif receivers:
+            detail = (
+                f"{join_names(givers)} can only give to {join_names(receivers)}, "
+                "so at least one of them would have nobody to give to"
+            )
+        else:
+            detail = f"{join_names(givers)} cannot give to anyone (everyone else is excluded)"
+        super().__init__(f"No valid draw exists: {detail}; remove an exclusion to fix it.")
+        self.givers = list(givers)
+        self.receivers = list(receivers)
+        self.blocked_receivers = list(blocked_receivers)
+        self.their_givers = list(their_givers)
+
+
+class SingleLoopNotFound(DomainError):
+    code = "single_loop_not_found"
+
+    def __init__(self, proven: bool) -> None:
+        if proven:
+            text = (
+                "No single loop through everyone is possible with these exclusions; "
+                "draw again with the any-valid-draw mode (mutual pairs and several loops allowed)."
+            )
+        else:
+            text = (
+                "I could not find a single loop within the search limit (one may still exist); "
+                "draw again with the any-valid-draw mode, or remove an exclusion."
+            )
+        super().__init__(text)
+        self.proven = proven
+
+
+class CannotSplice(DomainError):
+    """A change after the draw that cannot be made without redrawing; the message says exactly
+    why."""
+
+    code = "cannot_splice"
+
+
+class NotYourPair(DomainError):
+    code = "not_your_pair"
+
+
+class AlreadyMarked(DomainError):
+    code = "already_marked"
+
+
+class UnknownMessage(DomainError):
+    code = "unknown_message"
