@@ -1,0 +1,138 @@
+"""Online, verified backups with retention: the CLI's `backup` and the bot's daily and `/admin
+backup` job.
+
+A backup is written under a temporary name, verified, and only then given its final name, so a file
+named `yulelog-*.db` in the backup directory is always a complete, verified copy. Pruning happens
+only after the new backup is verified: a failing backup never costs an old one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from app.replaytool.errors import ToolError
+from app.replaytool.events import BackupMade
+from app.replaytool.logaccess import VerifyReport, verify_database
+from app.replaytool.sqlitefile import check_new_file, check_source_file, online_copy, remove_quietly
+
+_NAME = re.compile(r"^yulelog-(\d{8}T\d{6}Z)(?:-(\d+))?\.db$")
+
+
+@dataclass(frozen=True, slots=True)
+class BackupResult:
+    path: Path
+    size_bytes: int
+    report: VerifyReport
+    taken_at: datetime
+    keep: int
+    pruned: tuple[Path, ...] = field(default=())
+
+    @property
+    def event_count(self) -> int:
+        return self.report.event_count
+
+    @property
+    def last_position(self) -> int:
+        return self.report.last_position
+
+
+async def backup_to(db_path: Path, out_path: Path) -> tuple[int, VerifyReport]:
+    """Copy `db_path` to the new file `out_path` and verify the copy; returns (size, report).
+
+    The copy runs in a worker thread (the backup API is blocking) so a bot calling this keeps
+    serving.
+    """
+    check_source_file(db_path)
+    check_new_file(out_path)
+    partial = out_path.with_name(f".{out_path.name}.partial")
+    remove_quietly(partial)
+    try:
+        await asyncio.to_thread(online_copy, db_path, partial)
+        report = await verify_database(partial)
+        if not report.ok:
+            raise ToolError(f"backup copy failed verification: {report.describe()}")
+        # Refuse a file that appeared while we copied rather than replace it.
+        check_new_file(out_path)
+        os.replace(partial, out_path)
+    finally:
+        remove_quietly(partial)
+    size = await asyncio.to_thread(os.path.getsize, out_path)
+    return size, report
+
+
+def backup_file_name(now: datetime) -> str:
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    return f"yulelog-{now.astimezone(UTC):%Y%m%dT%H%M%SZ}.db"
+
+
+def _sort_key(path: Path) -> tuple[str, int]:
+    match = _NAME.match(path.name)
+    assert match is not None
+    return match.group(1), int(match.group(2) or 0)
+
+
+def list_backups(backup_dir: Path) -> list[Path]:
+    """Our backup files, oldest first; anything else in the directory is never touched."""
+    found = [p for p in backup_dir.iterdir() if p.is_file() and _NAME.match(p.name)]
+    return sorted(found, key=_sort_key)
+
+
+def _prepare_dir(backup_dir: Path, now: datetime) -> Path:
+    backup_dir.mkdir(parents=True, exist_ok=True)
+    base = backup_file_name(now)
+    candidate = backup_dir / base
+    suffix = 1
+    while candidate.exists():
+        candidate = backup_dir / base.replace(".db", f"-{suffix}.db")
+        suffix += 1
+    return candidate
+
+
+async def make_backup(db_path: Path, backup_dir: Path, keep: int, now: datetime) -> BackupResult:
+    """Make a verified backup in `backup_dir`, then delete all but the `keep` newest backups.
+
+    `now` is passed in (no clock inside) and names the file, so the scheduler and tests decide the
+    time. Raises `ToolError` when the source is not a usable database or the copy does not verify.
+    """
+    if keep < 1:
+        raise ValueError("keep must be at least 1")
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    target = await asyncio.to_thread(_prepare_dir, backup_dir, now)
+    size, report = await backup_to(db_path, target)
+    existing = await asyncio.to_thread(list_backups, backup_dir)
+    doomed = existing[: max(0, len(existing) - keep)]
+    pruned: list[Path] = []
+    for old in doomed:
+        if old == target:
+            continue
+        remove_quietly(old)
+        pruned.append(old)
+    return BackupResult(
+        path=target,
+        size_bytes=size,
+        report=report,
+        taken_at=now.astimezone(UTC),
+        keep=keep,
+        pruned=tuple(pruned),
+    )
+
+
+def backup_made_event(result: BackupResult, requested_by: int | None = None) -> BackupMade:
+    """The `admin.BackupMade` event the bot appends after a successful `make_backup`."""
+    return BackupMade(
+        file_name=result.path.name,
+        size_bytes=result.size_bytes,
+        last_position=result.last_position,
+        event_count=result.event_count,
+        taken_at=result.taken_at,
+        keep=result.keep,
+        pruned=tuple(p.name for p in result.pruned),
+        requested_by=requested_by,
+    )
