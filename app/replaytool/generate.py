@@ -1,11 +1,11 @@
 """A realistic multi-year, multi-server Secret Santa log, made by the real deciders.
 
-Used by the tests (thousands of events) and by `bench/replay.py` (up to a million). Every event comes
-from `app.domain.santa.decide` exactly as the bot's command path would produce it: commands against
-the stream's current state, ids `uuid5(interaction id / index)`, the interaction id as correlation
-id, appended with the loaded version as expected version. A simulated clock drives `recorded_at`
-through the seasons (November sign-ups, December draw, messages and gifts, closing before New Year),
-so `--at 2025-12-31T23:59:59` means "the end of 2025" in the generated log.
+Used by the tests (thousands of events) and by `bench/replay.py` (up to a million). Every event
+comes from `app.domain.santa.decide` exactly as the bot's command path would produce it: commands
+against the stream's current state, ids `uuid5(interaction id / index)`, the interaction id as
+correlation id, appended with the loaded version as expected version. A simulated clock drives
+`recorded_at` through the seasons (November sign-ups, December draw, messages and gifts, closing
+before New Year), so `--at 2025-12-31T23:59:59` means "the end of 2025" in the generated log.
 
 While generating, a live `ProjectionRunner` (with snapshots every `snapshot_every` events) follows
 the log like the running bot does; at each year's end the generator records the log position and a
@@ -25,11 +25,11 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
-from eventstore import EventStore, NewEvent, Projection, ProjectionRunner
 
 from app.domain import santa
 from app.domain.errors import DomainError, SingleLoopNotFound
 from app.replaytool.wiring import app_projections, app_registry
+from eventstore import EventStore, NewEvent, Projection, ProjectionRunner
 
 NAMESPACE = uuid.UUID("8a6c1f0e-2f5b-4c1e-9d7a-5b3f2e1d0c9b")
 _FIRST = ("Ann", "Bob", "Cy", "Dee", "Eve", "Fay", "Gus", "Hal", "Ivy", "Jo", "Kai", "Lu", "Mo")
@@ -74,8 +74,7 @@ class GeneratedLog:
 
 
 class _Guild:
-    """One server: its members, its stream's state and version, and events decided but not
-    appended."""
+    """One server: members, its stream state and version, events decided but not yet appended."""
 
     def __init__(self, guild_id: int, members: list[int], seed: int) -> None:
         self.guild_id = guild_id
@@ -190,7 +189,7 @@ async def _season(
     joined: dict[int, list[int]] = {}
     for g in guilds:
         k = max(3, int(len(g.members) * g.rng.uniform(0.6, 1.0)))
-        people = sorted(g.rng.sample(g.members[1:], k - 1) + [g.organiser])
+        people = sorted([*g.rng.sample(g.members[1:], k - 1), g.organiser])
         joined[g.guild_id] = people
         for m in people:
             wish = ", ".join(g.rng.sample(_GIFTS, 2))
@@ -291,7 +290,7 @@ async def generate_log(
     path: Path, spec: GenSpec = GenSpec(), projections: Sequence[Projection[Any]] | None = None
 ) -> GeneratedLog:
     """Write a new log at `path` (must not exist) and return what the live process saw."""
-    if path.exists():
+    if await asyncio.to_thread(path.exists):
         raise FileExistsError(path)
     rng = random.Random(spec.seed)
     guild_ids = sorted(rng.sample(range(10**17, 10**18), spec.guilds))
