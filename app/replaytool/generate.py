@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import sqlite3
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -328,4 +329,15 @@ async def generate_log(
             result.event_count = await store.head_position()
         finally:
             await runner.stop()
+    await asyncio.to_thread(_fold_wal, path)
     return result
+
+
+def _fold_wal(path: Path) -> None:
+    """Leave one self-contained file: the store's last connection to close may be a read-only one,
+    which cannot checkpoint, so the log would otherwise stay in the `-wal` file beside it."""
+    con = sqlite3.connect(path)
+    try:
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        con.close()
