@@ -17,8 +17,8 @@ from pathlib import Path
 
 from app.replaytool.errors import ToolError
 from app.replaytool.events import BackupMade
-from app.replaytool.logaccess import VerifyReport, verify_database
-from app.replaytool.sqlitefile import check_new_file, check_source_file, online_copy, remove_quietly
+from app.replaytool.logaccess import VerifyReport, open_log, verify_database
+from app.replaytool.sqlitefile import check_new_file, online_copy, remove_quietly
 
 _NAME = re.compile(r"^yulelog-(\d{8}T\d{6}Z)(?:-(\d+))?\.db$")
 
@@ -47,7 +47,8 @@ async def backup_to(db_path: Path, out_path: Path) -> tuple[int, VerifyReport]:
     The copy runs in a worker thread (the backup API is blocking) so a bot calling this keeps
     serving.
     """
-    check_source_file(db_path)
+    async with open_log(db_path):  # refuse a foreign source before creating anything
+        pass
     check_new_file(out_path)
     partial = out_path.with_name(f".{out_path.name}.partial")
     remove_quietly(partial)

@@ -405,8 +405,6 @@ async def run_history(args: argparse.Namespace, console: Console) -> int:
 
 
 async def run_backup(args: argparse.Namespace, console: Console) -> int:
-    async with open_log(args.db):  # refuse foreign files before creating anything
-        pass
     with console.status(f"copying {args.db} with the SQLite backup API and verifying…"):
         size, report = await backup_to(args.db, args.out)
     console.print(

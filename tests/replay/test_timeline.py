@@ -10,10 +10,10 @@ from typing import Any
 
 import msgspec
 import pytest
-from eventstore import EventStore, ProjectionRunner, rebuild, state_at
 
 from app.replaytool.generate import GeneratedLog
 from app.replaytool.wiring import app_projections, app_registry
+from eventstore import EventStore, ProjectionRunner, rebuild, state_at
 from tests.replay.conftest import file_digest, run_cli
 
 YEARS = (2024, 2025, 2026)
@@ -34,7 +34,8 @@ def test_generated_log_spans_three_years_and_several_servers(generated: Generate
     assert 1500 <= generated.event_count <= 20_000
     assert {y for (_, y) in generated.draws} == set(YEARS)
     positions = [generated.year_end_positions[y] for y in YEARS]
-    assert positions == sorted(positions) and positions[0] > 0
+    assert positions == sorted(positions)
+    assert positions[0] > 0
 
 
 @pytest.mark.parametrize("year", YEARS)
@@ -56,7 +57,9 @@ def test_state_human_output_lists_each_servers_seasons(generated: GeneratedLog) 
     assert run.code == 0, run.err
     assert "Secret Santa seasons" in run.out
     assert str(guild) in run.out
-    assert "2024" in run.out and "2025" in run.out and "2026" not in run.out.split("seasons", 1)[1]
+    assert "2024" in run.out
+    assert "2025" in run.out
+    assert "2026" not in run.out.split("seasons", 1)[1]
     assert "closed" in run.out
 
 
@@ -183,10 +186,12 @@ def test_history_of_a_member_across_three_years_matches_the_draws(
 
 def test_history_refuses_an_unknown_guild_or_member(generated: GeneratedLog) -> None:
     run = run_cli("history", "--db", generated.path, "--guild", "12345")
-    assert run.code == 1 and "no Secret Santa season recorded for guild 12345" in run.err
+    assert run.code == 1
+    assert "no Secret Santa season recorded for guild 12345" in run.err
     guild = generated.guild_ids[0]
     run = run_cli("history", "--db", generated.path, "--guild", guild, "--member", "1")
-    assert run.code == 1 and "member 1 took part in no Secret Santa season" in run.err
+    assert run.code == 1
+    assert "member 1 took part in no Secret Santa season" in run.err
 
 
 def test_audit_json_has_the_promised_fields_and_filters_combine(generated: GeneratedLog) -> None:
@@ -217,7 +222,8 @@ def test_audit_json_has_the_promised_fields_and_filters_combine(generated: Gener
         and e["type"] == "santa.GiftSent"
         and "2025-11-15" <= e["recorded_at"] <= "2025-12-31T23:59:59Z"
     ]
-    assert got == want and want
+    assert got == want
+    assert want
 
     correlation = everything[100]["correlation_id"]
     run = run_cli("audit", "--db", generated.path, "--json", "--correlation", correlation)
