@@ -102,6 +102,26 @@ async def _snapshot(store: EventStore, slot: _Slot) -> None:
     slot.snapshot_position = slot.position
 
 
+async def _fold(
+    store: EventStore, slots: Sequence[_Slot], chunk: list[RecordedEvent], every: int | None
+) -> None:
+    """Apply a chunk, cutting it wherever a snapshot falls due so snapshots land every ``every``."""
+    if not every or not slots:
+        _apply_chunk(slots, chunk)
+        return
+    while chunk:
+        due = min(s.snapshot_position for s in slots) + every
+        if chunk[-1].position < due:
+            _apply_chunk(slots, chunk)
+            return
+        cut = max(due - chunk[0].position + 1, 1)  # positions are contiguous within a chunk
+        head, chunk = chunk[:cut], chunk[cut:]
+        _apply_chunk(slots, head)
+        for slot in slots:
+            if slot.position - slot.snapshot_position >= every:
+                await _snapshot(store, slot)
+
+
 async def _replay(
     store: EventStore,
     slots: Sequence[_Slot],
@@ -110,11 +130,7 @@ async def _replay(
 ) -> None:
     start = min((s.position for s in slots), default=0) + 1
     async for chunk in store.read_all_batches(start, until_position):
-        _apply_chunk(slots, chunk)
-        if snapshot_every:
-            for slot in slots:
-                if slot.position - slot.snapshot_position >= snapshot_every:
-                    await _snapshot(store, slot)
+        await _fold(store, slots, chunk, snapshot_every)
 
 
 async def rebuild(
@@ -204,12 +220,8 @@ class ProjectionRunner:
             async for chunk in self._store.subscribe_batches(
                 start, poll_interval=self._poll_interval
             ):
-                _apply_chunk(slots, chunk)
+                await _fold(self._store, slots, chunk, self._snapshot_every)
                 self._wake()
-                if self._snapshot_every:
-                    for slot in slots:
-                        if slot.position - slot.snapshot_position >= self._snapshot_every:
-                            await _snapshot(self._store, slot)
         except asyncio.CancelledError:
             raise
         except Exception as exc:

@@ -1,5 +1,11 @@
 """The on-disk format: tables, append-only triggers, the format marker, and connection settings.
 
+Each event row keeps every field in its own column (indexes, SQL inspection, the hash chain) plus
+``head``: the MessagePack encoding of the record without its payload, written once by the writer.
+Readers fetch only ``(head, data)`` and decode thousands of heads with one msgspec call; fetching
+eleven separate columns through the sqlite3 module cost more than everything else in a replay.
+`verify` checks every head against its columns, so the copy cannot drift unnoticed.
+
 A file is recognised by ``PRAGMA application_id`` *and* a ``meta`` row, so tools can refuse an
 unrelated SQLite database with a clear message instead of creating tables in it or misreading it.
 """
@@ -40,6 +46,7 @@ DDL: tuple[str, ...] = (
         correlation_id TEXT,
         data BLOB NOT NULL,
         hash BLOB NOT NULL,
+        head BLOB NOT NULL,
         UNIQUE (stream_id, version)
     )""",
     """CREATE TRIGGER IF NOT EXISTS events_refuse_update BEFORE UPDATE ON events
@@ -61,7 +68,11 @@ DDL: tuple[str, ...] = (
     f"PRAGMA application_id = {APPLICATION_ID}",
 )
 
-INSERT_EVENT = f"INSERT INTO events ({EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+ALL_COLUMNS = EVENT_COLUMNS + ", head"
+READ_COLUMNS = "head, data"
+"""What the read path fetches: two values per row, as a raw scan of (type, data) would."""
+
+INSERT_EVENT = f"INSERT INTO events ({ALL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
 
 def format_time(moment: datetime) -> str:

@@ -35,8 +35,8 @@ from eventstore.records import ExpectedVersion, NewEvent, RecordedEvent, VerifyR
 from eventstore.registry import EventRegistry
 from eventstore.rows import decode_rows
 from eventstore.schema import (
-    EVENT_COLUMNS,
     MEMORY,
+    READ_COLUMNS,
     check_format,
     connect,
     format_time,
@@ -50,11 +50,11 @@ READ_CHUNK = 5000
 _NO_LIMIT = 2**62
 
 _SELECT_ALL = (
-    f"SELECT {EVENT_COLUMNS} FROM events WHERE position > ? AND position <= ? "
+    f"SELECT {READ_COLUMNS} FROM events WHERE position > ? AND position <= ? "
     "ORDER BY position LIMIT ?"
 )
 _SELECT_STREAM = (
-    f"SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = ? AND version > ? "
+    f"SELECT {READ_COLUMNS} FROM events WHERE stream_id = ? AND version > ? "
     "ORDER BY version LIMIT ?"
 )
 
@@ -167,16 +167,18 @@ class EventStore:
             self._closed = True
             return
         self._closed = True
-        if self._writer is not None:
-            await asyncio.to_thread(self._writer.stop)
-            await asyncio.sleep(0)  # let the writer's last settle callback run
         self._wake_subscribers()
         if self._executor is not None:
             await asyncio.to_thread(self._executor.shutdown, True)
         with self._cons_lock:
+            # Read-only connections close first: the last connection to close checkpoints the WAL
+            # into the main file and removes it, which only the writer's connection can do.
             for con in self._read_cons:
                 con.close()
             self._read_cons.clear()
+        if self._writer is not None:
+            await asyncio.to_thread(self._writer.stop)  # commits whatever is still queued
+            await asyncio.sleep(0)  # let the writer's last settle callback run
         if self._shared is not None:
             self._shared.close()
 
@@ -311,7 +313,7 @@ class EventStore:
     async def get_event(self, event_id: uuid.UUID) -> RecordedEvent | None:
         def q(con: sqlite3.Connection) -> RecordedEvent | None:
             rows = con.execute(
-                f"SELECT {EVENT_COLUMNS} FROM events WHERE event_id = ?", (event_id.bytes,)
+                f"SELECT {READ_COLUMNS} FROM events WHERE event_id = ?", (event_id.bytes,)
             ).fetchall()
             return decode_rows(rows, self._registry)[0] if rows else None
 

@@ -33,8 +33,8 @@ from eventstore.errors import ConcurrencyConflict, DuplicateEventId
 from eventstore.hashing import GENESIS, canonical_bytes, chain
 from eventstore.records import ExpectedVersion, RecordedEvent
 from eventstore.registry import EventRegistry
-from eventstore.rows import decode_rows
-from eventstore.schema import EVENT_COLUMNS, INSERT_EVENT, format_time
+from eventstore.rows import decode_rows, encode_head
+from eventstore.schema import INSERT_EVENT, READ_COLUMNS, format_time
 
 MAX_BATCH_EVENTS = 2000
 _LOOKUP_CHUNK = 500
@@ -117,6 +117,13 @@ class Writer:
         self._thread.join()
 
     def _run(self) -> None:
+        try:
+            self._serve()
+        finally:
+            if self._lock is None:  # a file store's write connection belongs to this thread
+                self._con.close()
+
+    def _serve(self) -> None:
         stopping = False
         while not stopping:
             first = self._queue.get()
@@ -247,6 +254,18 @@ class Writer:
                         ev.correlation_id,
                         ev.data,
                         digest,
+                        encode_head(
+                            tail,
+                            stream,
+                            current,
+                            ev.type,
+                            ev.schema_version,
+                            ev.event_id,
+                            at,
+                            ev.causation_id,
+                            ev.correlation_id,
+                            digest,
+                        ),
                     )
                 )
                 rec = RecordedEvent(
@@ -281,7 +300,7 @@ class Writer:
             chunk = ids[start : start + _LOOKUP_CHUNK]
             marks = ",".join("?" * len(chunk))
             rows = self._con.execute(
-                f"SELECT {EVENT_COLUMNS} FROM events WHERE event_id IN ({marks})", chunk
+                f"SELECT {READ_COLUMNS} FROM events WHERE event_id IN ({marks})", chunk
             ).fetchall()
             if rows:
                 for rec in decode_rows(rows, self._registry):
