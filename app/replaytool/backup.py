@@ -18,7 +18,7 @@ from pathlib import Path
 from app.replaytool.errors import ToolError
 from app.replaytool.events import BackupMade
 from app.replaytool.logaccess import VerifyReport, open_log, verify_database
-from app.replaytool.sqlitefile import check_new_file, online_copy, remove_quietly
+from app.replaytool.sqlitefile import check_new_file, online_copy, publish_new, remove_quietly
 
 _NAME = re.compile(r"^yulelog-(\d{8}T\d{6}Z)(?:-(\d+))?\.db$")
 
@@ -57,9 +57,7 @@ async def backup_to(db_path: Path, out_path: Path) -> tuple[int, VerifyReport]:
         report = await verify_database(partial)
         if not report.ok:
             raise ToolError(f"backup copy failed verification: {report.describe()}")
-        # Refuse a file that appeared while we copied rather than replace it.
-        check_new_file(out_path)
-        os.replace(partial, out_path)
+        await asyncio.to_thread(publish_new, partial, out_path)
     finally:
         remove_quietly(partial)
     size = await asyncio.to_thread(os.path.getsize, out_path)

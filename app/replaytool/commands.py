@@ -18,13 +18,14 @@ from app.replaytool import render
 from app.replaytool.backup import backup_to
 from app.replaytool.errors import ToolError
 from app.replaytool.history import HISTORY_PROJECTION, HistoryState, history_rows
-from app.replaytool.logaccess import VerifyReport, open_log, resolve_point
+from app.replaytool.logaccess import VerifyReport, open_log, resolve_point, verify_database
+from app.replaytool.prefixcopy import copy_prefix
 from app.replaytool.readmodels import print_read_models
-from app.replaytool.replaying import fold_all
-from app.replaytool.sqlitefile import check_new_file, remove_quietly
+from app.replaytool.replaying import fold_all, paused_gc
+from app.replaytool.sqlitefile import check_new_file, publish_new, remove_quietly
 from app.replaytool.stats import collect_stats
 from app.replaytool.wiring import app_projections
-from eventstore import BackupError, EventStore, RecordedEvent, state_at
+from eventstore import EventStore, RecordedEvent, state_at
 
 _json = msgspec.json.Encoder()
 
@@ -250,7 +251,8 @@ async def run_state(args: argparse.Namespace, console: Console) -> int:
     async with open_log(args.db) as store:
         position = await resolve_point(store, args.at)
         with console.status(f"folding the read models up to position {position}…"):
-            states = await state_at(store, projections, position=position)
+            with paused_gc():
+                states = await state_at(store, projections, position=position)
             at = await anext(aiter(store.read_all(position, position)))
             snaps = {
                 p.name: await store.load_snapshot(p.name, at_or_before=position)
@@ -291,40 +293,44 @@ async def run_restore(args: argparse.Namespace, console: Console) -> int:
         position = await resolve_point(store, args.at)
         head = await store.head_position()
         last = await anext(aiter(store.read_all(position, position)))
-        with console.status(f"copying events 1..{position} and verifying the copy…"):
-            try:
-                result = VerifyReport.of(await store.copy_until(out, position))
-            except FileExistsError:
+    partial = out.with_name(f".{out.name}.partial")
+    remove_quietly(partial)
+    try:
+        with console.status(f"copying events 1..{position}…"):
+            started = time.perf_counter()
+            method = await asyncio.to_thread(copy_prefix, args.db, partial, position, head)
+            copied_s = time.perf_counter() - started
+        with console.status(f"verifying the {position} copied events…"):
+            started = time.perf_counter()
+            report = await verify_database(partial)
+            verify_s = time.perf_counter() - started
+            if not report.ok:
+                raise ToolError(f"the restored copy did not verify: {report.describe()}")
+            if report.event_count != position:
                 raise ToolError(
-                    f"{out}: already exists; refusing to overwrite (choose a new path)"
-                ) from None
-            except BackupError as exc:
-                remove_quietly(out)
-                raise ToolError(f"the restored copy did not verify: {exc}") from None
-    if result.event_count != position:
-        remove_quietly(out)
-        raise ToolError(f"the restored copy holds {result.event_count} events, expected {position}")
-    # The copy's chain must end in the very hash the source has at that position: same prefix, not a
-    # lookalike.
-    async with open_log(out) as copy:
-        copied_last = await anext(aiter(copy.read_all(position, position)))
-    if copied_last.hash != last.hash:
-        remove_quietly(out)
-        raise ToolError(f"the restored copy's hash at position {position} differs from the source")
+                    f"the restored copy holds {report.event_count} events, expected {position}"
+                )
+            # The copy must end in the very hash the source has at that position: the same
+            # prefix, not a lookalike.
+            async with open_log(partial) as copy:
+                copied_last = await anext(aiter(copy.read_all(position, position)))
+            if copied_last.hash != last.hash:
+                raise ToolError(f"the copy's hash at position {position} differs from the source")
+        await asyncio.to_thread(publish_new, partial, out)
+    finally:
+        remove_quietly(partial)
     db = args.db
     console.print(
         f"restored {position} events (through position {position}, "
-        f"recorded {render.when(last.recorded_at)}) "
-        f"to {out}: verified"
+        f"recorded {render.when(last.recorded_at)}) to {out}: verified "
+        f"(copy {copied_s:.2f} s by {method}, verify {verify_s:.2f} s)"
     )
     console.print(
         f"left out: {head - position} later events (positions {position + 1}..{head}); "
         f"{db} is unchanged"
     )
     console.print("to switch the bot to it:")
-    console.print(
-        "  1. stop the bot (its writes after now would be lost from the switch otherwise)"
-    )
+    console.print("  1. stop the bot (anything it records after the restore point is dropped)")
     console.print(
         f"  2. keep the current log: mv {db} {db}.before-restore "
         "(move its -wal/-shm files too, if any)"
@@ -342,7 +348,8 @@ async def run_restore(args: argparse.Namespace, console: Console) -> int:
 async def run_history(args: argparse.Namespace, console: Console) -> int:
     projections = [p for p in app_projections() if p.name == HISTORY_PROJECTION]
     async with open_log(args.db) as store:
-        states = await state_at(store, projections)
+        with paused_gc():
+            states = await state_at(store, projections)
     state = states[HISTORY_PROJECTION]
     assert isinstance(state, HistoryState)
     if args.guild not in state.guilds:

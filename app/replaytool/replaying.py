@@ -7,10 +7,30 @@ folded.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import gc
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from eventstore import EventStore, Projection
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """No cyclic garbage collection while folding.
+
+    A replay allocates millions of small, GC-tracked payload objects (dicts, lists, Structs) that
+    all stay reachable, so every collection pass walks a growing heap and frees nothing; measured
+    on a 100k-event log this halved replay speed. Reference counting still frees everything
+    acyclic; collection resumes (and catches up) when the fold ends.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 async def fold_all(
@@ -22,12 +42,13 @@ async def fold_all(
     """Every projection's state after events 1..until_position, from scratch (snapshots ignored)."""
     states: list[Any] = [p.initial() for p in projections]
     applies = [p.apply for p in projections]
-    async for chunk in store.read_all_batches(1, until_position, batch_size=10_000):
-        for i, apply in enumerate(applies):
-            state = states[i]
-            for rec in chunk:
-                state = apply(state, rec)
-            states[i] = state
-        if on_batch is not None:
-            on_batch(len(chunk))
+    with paused_gc():
+        async for chunk in store.read_all_batches(1, until_position, batch_size=10_000):
+            for i, apply in enumerate(applies):
+                state = states[i]
+                for rec in chunk:
+                    state = apply(state, rec)
+                states[i] = state
+            if on_batch is not None:
+                on_batch(len(chunk))
     return {p.name: s for p, s in zip(projections, states, strict=True)}

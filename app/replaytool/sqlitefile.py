@@ -93,3 +93,22 @@ def remove_quietly(path: Path) -> None:
     for candidate in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
         with contextlib.suppress(FileNotFoundError):
             os.remove(candidate)
+
+
+def publish_new(partial: Path, out: Path) -> None:
+    """Give a finished, verified file its final name without ever replacing an existing file.
+
+    A hard link is atomic and fails if `out` appeared meanwhile; where links are not supported the
+    check-then-rename leaves only a tiny window.
+    """
+    try:
+        os.link(partial, out)
+    except FileExistsError:
+        raise ToolError(
+            f"{out}: already exists; refusing to overwrite (choose a new path)"
+        ) from None
+    except OSError:
+        check_new_file(out)
+        os.replace(partial, out)
+        return
+    os.remove(partial)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -256,3 +257,38 @@ def test_rebuild_prints_throughput_and_matches_the_stores_rebuild(generated: Gen
             return msgspec.to_builtins(await rebuild(store, app_projections()))
 
     assert normal(asyncio.run(full())) == normal(generated.year_end_models[2026])
+
+
+@pytest.mark.parametrize("fraction", [0.1, 0.43, 0.45, 0.9, 1.0])
+def test_restore_copy_holds_the_same_rows_as_the_stores_copy_until(
+    generated: GeneratedLog, tmp_path: Path, fraction: float
+) -> None:
+    """Both copy methods (insert for early points, page copy + trim for late ones) give exactly
+    the events and snapshots the store's own `copy_until` gives, and no checkpoints."""
+    position = max(1, int(generated.event_count * fraction))
+    mine, theirs = tmp_path / "mine.db", tmp_path / "theirs.db"
+    assert run_cli("restore", "--db", generated.path, "--at", position, "--out", mine).code == 0
+
+    async def reference() -> None:
+        async with EventStore(generated.path, registry=app_registry(), readonly=True) as store:
+            await store.copy_until(theirs, position)
+
+    asyncio.run(reference())
+
+    def rows(path: Path, sql: str) -> list[tuple[Any, ...]]:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            return con.execute(sql).fetchall()
+        finally:
+            con.close()
+
+    for sql in (
+        "SELECT * FROM events ORDER BY position",
+        "SELECT name, position, data FROM snapshots ORDER BY name, position",
+        "SELECT * FROM checkpoints",
+        "SELECT * FROM meta ORDER BY key",
+        "SELECT name, sql FROM sqlite_master ORDER BY name",
+        "PRAGMA application_id",
+    ):
+        assert rows(mine, sql) == rows(theirs, sql), sql
+    assert len(rows(mine, "SELECT position FROM events")) == position
