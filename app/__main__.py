@@ -21,6 +21,10 @@ def main(argv: list[str]) -> int:
     if not argv or argv[0] not in SUBCOMMANDS:
         print(usage())
         return 0 if not argv else 2
+    if argv[0] == "console":
+        from app.adapters.console import main as console_main
+
+        return console_main(argv[1:])
     print(f"{argv[0]}: not available yet", file=sys.stderr)
     return 2
 

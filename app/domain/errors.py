@@ -138,16 +138,29 @@ class NoValidDrawError(DomainError):
 class SingleLoopNotFound(DomainError):
     code = "single_loop_not_found"
 
-    def __init__(self, proven: bool) -> None:
-        if proven:
+    def __init__(
+        self, proven: bool, closed_group: Sequence[str] = (), cut_member: str | None = None
+    ) -> None:
+        fallback = (
+            "draw again with the any-valid-draw mode (mutual pairs and several loops allowed)"
+        )
+        if closed_group:
             text = (
-                "No single loop through everyone is possible with these exclusions; "
-                "draw again with the any-valid-draw mode (mutual pairs and several loops allowed)."
+                f"No single loop through everyone is possible: {join_names(closed_group)} may only "
+                f"give among themselves, so a loop could never leave their group; {fallback}."
             )
+        elif cut_member is not None:
+            text = (
+                f"No single loop through everyone is possible: the exclusions split the others "
+                f"into groups that only {cut_member} connects, so a loop would pass {cut_member} "
+                f"twice; {fallback}."
+            )
+        elif proven:
+            text = f"No single loop through everyone is possible with these exclusions; {fallback}."
         else:
             text = (
                 "I could not find a single loop within the search limit (one may still exist); "
-                "draw again with the any-valid-draw mode, or remove an exclusion."
+                f"{fallback}, or remove an exclusion."
             )
         super().__init__(text)
         self.proven = proven

@@ -16,9 +16,7 @@ names a pair, because refusals are shown to whoever typed the command.
 
 from __future__ import annotations
 
-import functools
 import random
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Final, Literal
@@ -26,6 +24,7 @@ from typing import Final, Literal
 import msgspec
 
 from app.domain import draw as drawing
+from app.domain import splice as splicing
 from app.domain.errors import (
     AlreadyDrawn,
     AlreadyJoined,
@@ -544,7 +543,7 @@ def decide(
 ) -> list[SantaEvent]:
     """The events `command` causes, or a `DomainError` saying in one sentence why it is refused.
 
-    Pure: `state` is not modified. `rng` is used only by the draw and by splicing a late joiner in.
+    Pure: `state` is not modified. `rng` is used only by the draw and by splicing after it.
     """
     del now  # no santa rule depends on the clock (see module docstring)
     if state.guild_id is not None and command.guild_id != state.guild_id:
@@ -684,7 +683,10 @@ def _add_exclusion(c: AddExclusion, state: SantaState) -> list[SantaEvent]:
     if pairs <= season.exclusions:
         raise DuplicateExclusion("That exclusion is already in place.")
     if len(season.exclusions | pairs) > MAX_EXCLUSIONS:
-        raise InvalidInput(f"A season can have at most {MAX_EXCLUSIONS} exclusions.")
+        raise InvalidInput(
+            f"A season can have at most {MAX_EXCLUSIONS} exclusions; "
+            f"it has {len(season.exclusions)}."
+        )
     return [
         ExclusionAdded(
             guild_id=c.guild_id,
@@ -760,7 +762,11 @@ def _draw(c: DrawAssignments, state: SantaState, rng: random.Random) -> list[San
             [names(m) for m in outcome.their_givers],
         )
     if isinstance(outcome, drawing.NoSingleLoop):
-        raise SingleLoopNotFound(proven=outcome.proven)
+        raise SingleLoopNotFound(
+            proven=outcome.proven,
+            closed_group=[season.name(m) for m in outcome.closed_group],
+            cut_member=season.name(outcome.cut_member) if outcome.cut_member is not None else None,
+        )
     events: list[SantaEvent] = [
         AssignmentsDrawn(
             guild_id=c.guild_id,
@@ -855,7 +861,7 @@ def _record_outcome(c: RecordDeliveryOutcome, state: SantaState) -> list[SantaEv
         ]
         if message.kind != "organiser_alert":
             who = season.name(message.recipient_id)
-            what = _KIND_LABELS.get(message.kind, "a message")
+            what = _KIND_LABELS.get(message.kind, "a Secret Santa message")
             text = (
                 f"⚠️ Secret Santa {season.year}: I could not send {what} to {who} ({reason}). "
                 "Ask them to allow direct messages from server members; they can still see their "
@@ -867,12 +873,8 @@ def _record_outcome(c: RecordDeliveryOutcome, state: SantaState) -> list[SantaEv
     raise UnknownMessage(f"No Secret Santa message has the id {c.message_id!r}.")
 
 
-_KIND_LABELS: Final = {
-    "draw_notice": "the draw notice",
-    "giftee_changed": "the notice of a new giftee",
-    "wishlist_changed": "a wishlist update",
-    "anonymous_message": "an anonymous message",
-}
+_KIND_LABELS: Final = {"draw_notice": "the draw notice"}
+"""Other kinds stay unnamed in alerts: "a wishlist update reached nobody" would hint at a pair."""
 
 # --- helpers --------------------------------------------------------------------------------------
 
@@ -939,28 +941,23 @@ def _require_drawn_member(c: Command, state: SantaState) -> Season:
     return season
 
 
-def _allowed(season: Season, giver: int, receiver: int) -> bool:
-    return giver != receiver and (giver, receiver) not in season.exclusions
+def _past_pairs_of(changes: tuple[tuple[int, int, int], ...]) -> list[PastPair]:
+    return [PastPair(giver_id=g, receiver_id=r, year=y) for g, r, y in changes]
 
 
-def _repeats(history: Mapping[int, set[Pair]], changes: Mapping[int, int]) -> list[PastPair]:
-    return [
-        PastPair(giver_id=giver, receiver_id=receiver, year=year)
-        for giver, receiver in sorted(changes.items())
-        for year in sorted(history)
-        if (giver, receiver) in history[year]
-    ]
-
-
-def _pick(
-    candidates: list[dict[int, int]], history: Mapping[int, set[Pair]], rng: random.Random
-) -> tuple[dict[int, int], list[PastPair]]:
-    """Fewest repeats of avoided years first, then fewest changed pairs, then at random."""
-    scored = [(len(_repeats(history, c)), len(c), i) for i, c in enumerate(candidates)]
-    best = min((r, k) for r, k, _ in scored)
-    ties = [candidates[i] for r, k, i in scored if (r, k) == best]
-    chosen = ties[rng.randrange(len(ties))]
-    return chosen, _repeats(history, chosen)
+def _blocked_reason(blocked: splicing.Blocked, name: str) -> str:
+    """Exact, and naming no pair: the organiser reading it may not know who gives to whom."""
+    if blocked == "too_few":
+        return "only one participant would remain, and nobody can give to themselves"
+    if blocked == "loop_blocked":
+        return (
+            f"{name}'s Santa may not give to {name}'s giftee, and moving either of them "
+            "elsewhere in the loop would break an exclusion"
+        )
+    return (
+        f"giving {name}'s giftee to {name}'s Santa, or swapping with any one other pair, would "
+        "break an exclusion or make someone their own Santa"
+    )
 
 
 def _remove(
@@ -979,116 +976,71 @@ def _remove(
     if season.status != DRAWN or member not in season.assignments:
         return [left]
     name = season.name(member)
-    plan = _plan_splice_out(state, season, member, rng)
+    plan = splicing.splice_out(
+        season.assignments,
+        member,
+        exclusions=season.exclusions,
+        single_loop=season.drawn_single_loop,
+        history=past_pairs(state, season),
+        rng=rng,
+    )
     mail = _Mail(season, guild_id)
     if isinstance(plan, str):
+        reason = _blocked_reason(plan, name)
         if refuse_by_raising:
-            raise CannotSplice(f"{name} cannot be taken out of the draw: {plan}.")
+            raise CannotSplice(f"{name} cannot be taken out of the draw: {reason}.")
         alert = (
             f"⚠️ Secret Santa {season.year}: {name} asked to leave, but I could not take them "
-            f"out of the draw: {plan}. They are still in; remove one of the exclusions and "
+            f"out of the draw: {reason}. They are still in; remove one of the exclusions and "
             "then remove them yourself."
         )
         return [
-            SpliceRefused(guild_id=guild_id, year=season.year, member_id=member, reason=plan),
+            SpliceRefused(guild_id=guild_id, year=season.year, member_id=member, reason=reason),
             mail.due(season.organiser_id, "organiser_alert", alert),
         ]
-    reassigned, repeats = plan
     events: list[SantaEvent] = [
         ParticipantSplicedOut(
             guild_id=guild_id,
             year=season.year,
             member_id=member,
-            reassigned=reassigned,
-            repeated_pairs=repeats,
+            reassigned=plan.reassigned,
+            repeated_pairs=_past_pairs_of(plan.repeats),
         ),
         left,
     ]
-    for giver, receiver in sorted(reassigned.items()):
+    for giver, receiver in sorted(plan.reassigned.items()):
         giftee = season.participants[receiver]
         text = _giftee_text(season, giftee.display_name, giftee.wishlist, changed=True)
         events.append(mail.due(giver, "giftee_changed", text))
     return events
 
 
-def _plan_splice_out(
-    state: SantaState, season: Season, leaver: int, rng: random.Random
-) -> tuple[dict[int, int], list[PastPair]] | str:
-    """The smallest change that takes `leaver` out and keeps everyone else's giftee where possible.
-
-    Returns the new pairs of the givers that change, or the reason (naming no pair) why none exists.
-    A→L→B becomes A→B. If that is not allowed: in a single loop, move A or B elsewhere in the ring
-    (3 changed pairs, still one loop); otherwise swap with one other pair (A takes C's giftee D, C
-    takes B).
-    """
-    assign = season.assignments
-    name = season.name(leaver)
-    if len(assign) - 1 < 2:
-        return "only one participant would remain, and nobody can give to themselves"
-    a = season.santa_of(leaver)
-    b = assign[leaver]
-    if a is None:
-        return "their Santa is missing from the draw"
-    ok = functools.partial(_allowed, season)
-    candidates: list[dict[int, int]] = []
-    if ok(a, b):
-        candidates.append({a: b})
-    if season.drawn_single_loop:
-        if len(assign) - 1 >= 3:
-            p = season.santa_of(a)
-            if p is not None and p != b and ok(p, b):
-                for x, y in assign.items():
-                    if x not in (a, leaver, p) and ok(x, a) and ok(a, y):
-                        candidates.append({p: b, x: a, a: y})
-            q = assign[b]
-            if q != a and ok(a, q):
-                for x, y in assign.items():
-                    if x not in (a, leaver, b) and ok(x, b) and ok(b, y):
-                        candidates.append({a: q, x: b, b: y})
-        reason = (
-            f"{name}'s Santa may not give to {name}'s giftee, and moving either of them "
-            "elsewhere in the loop would break an exclusion"
-        )
-    else:
-        for c, d in assign.items():
-            if c not in (a, leaver) and ok(a, d) and ok(c, b):
-                candidates.append({a: d, c: b})
-        reason = (
-            f"giving {name}'s giftee to {name}'s Santa, or swapping with any one other pair, would "
-            "break an exclusion or make someone their own Santa"
-        )
-    if not candidates:
-        return reason
-    return _pick(candidates, past_pairs(state, season), rng)
-
-
 def _splice_in(
     state: SantaState, season: Season, member: int, name: str, wishlist: str, rng: random.Random
 ) -> list[SantaEvent]:
-    """A late joiner N goes between a Santa and their giftee: A→B becomes A→N→B (a loop stays a
-    loop)."""
     guild_id = state.guild_id if state.guild_id is not None else 0
-    candidates = [
-        {a: member, member: b}
-        for a, b in season.assignments.items()
-        if _allowed(season, a, member) and _allowed(season, member, b)
-    ]
-    if not candidates:
+    plan = splicing.splice_in(
+        season.assignments,
+        member,
+        exclusions=season.exclusions,
+        history=past_pairs(state, season),
+        rng=rng,
+    )
+    if plan is None:
         raise CannotSplice(
             f"{name} cannot join after the draw: placing them between any Santa and giftee would "
             "break one of their exclusions."
         )
-    reassigned, repeats = _pick(candidates, past_pairs(state, season), rng)
-    santa = next(giver for giver, receiver in reassigned.items() if receiver == member)
-    giftee = season.participants[reassigned[member]]
+    santa = next(giver for giver, receiver in plan.reassigned.items() if receiver == member)
+    giftee = season.participants[plan.reassigned[member]]
     mail = _Mail(season, guild_id)
     return [
         ParticipantSplicedIn(
             guild_id=guild_id,
             year=season.year,
             member_id=member,
-            reassigned=reassigned,
-            repeated_pairs=repeats,
+            reassigned=plan.reassigned,
+            repeated_pairs=_past_pairs_of(plan.repeats),
         ),
         mail.due(santa, "giftee_changed", _giftee_text(season, name, wishlist, changed=True)),
         mail.due(

@@ -154,7 +154,9 @@ def check_loop(
         return
     relaxed = expected_relaxation(members, exclusions, history, loop=True)
     if relaxed is None:
-        assert result == d.NoSingleLoop(proven=True)
+        assert isinstance(result, d.NoSingleLoop)
+        assert result.proven
+        assert_loop_proof(result, members, exclusions)
         return
     assert isinstance(result, d.Drawn)
     assert result.relaxed_years == relaxed
@@ -164,8 +166,29 @@ def check_loop(
         assert not any(result.assignments[r] == g for g, r in result.assignments.items())
 
 
+def assert_loop_proof(result: d.NoSingleLoop, members: list[int], exclusions: set[d.Pair]) -> None:
+    """A named reason must be true of the hard constraints (history ignored)."""
+
+    def allowed(g: int, r: int) -> bool:
+        return g != r and (g, r) not in exclusions
+
+    if result.closed_group:
+        group = set(result.closed_group)
+        assert group < set(members)
+        assert not any(allowed(g, r) for g in group for r in set(members) - group)
+    if result.cut_member is not None:
+        rest = [m for m in members if m != result.cut_member]
+        seen, queue = {rest[0]}, [rest[0]]
+        for u in queue:
+            for v in rest:
+                if v not in seen and (allowed(u, v) or allowed(v, u)):
+                    seen.add(v)
+                    queue.append(v)
+        assert seen != set(rest), "removing the cut member must split the others"
+
+
 TINY = d.Budget(
-    rejection_steps=0, enumeration_max_n=0, loop_search_steps=50, mix_steps_per_participant=5
+    rejection_steps=0, enumeration_max_n=0, loop_search_work=200, mix_steps_per_participant=5
 )
 
 

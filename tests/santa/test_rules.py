@@ -167,9 +167,22 @@ def test_only_the_organiser_or_an_admin_removes_someone() -> None:
 
 
 def test_season_size_is_limited() -> None:
-    given = [opened(), *(joined(m) for m in range(1000, 1000 + s.MAX_PARTICIPANTS))]
+    given: list[s.SantaEvent] = [
+        opened(),
+        *(joined(m) for m in range(1000, 1000 + s.MAX_PARTICIPANTS)),
+    ]
     with pytest.raises(e.TooManyParticipants, match=f"the limit is {s.MAX_PARTICIPANTS}"):
         when(given, cmd(s.JoinSeason, ANN, display_name="Ann"))
+
+
+def test_exclusions_per_season_are_limited() -> None:
+    members = list(range(1000, 1101))
+    exclusions = [excluded(g, r) for g in members[:100] for r in members[:51] if g != r]
+    del exclusions[s.MAX_EXCLUSIONS :]
+    assert len(exclusions) == s.MAX_EXCLUSIONS
+    given: list[s.SantaEvent] = [opened(), *(joined(m) for m in members), *exclusions]
+    with pytest.raises(e.InvalidInput, match=f"at most {s.MAX_EXCLUSIONS} exclusions; it has"):
+        when(given, cmd(s.AddExclusion, giver_id=members[100], receiver_id=members[0]))
 
 
 # --- exclusions -----------------------------------------------------------------------------------
@@ -234,7 +247,12 @@ def test_only_the_organiser_or_an_admin_may_draw() -> None:
 
 
 def test_draw_records_the_map_and_tells_each_giver_only_their_giftee() -> None:
-    given = [opened(), joined(ANN, wishlist="tea"), joined(BOB, wishlist="jam"), joined(CY)]
+    given: list[s.SantaEvent] = [
+        opened(),
+        joined(ANN, wishlist="tea"),
+        joined(BOB, wishlist="jam"),
+        joined(CY),
+    ]
     events = when(given, cmd(s.DrawAssignments), seed=7)
     (result,) = of_type(events, s.AssignmentsDrawn)
     assert is_valid_assignment(result.assignments, [ANN, BOB, CY])
@@ -316,9 +334,25 @@ def test_when_no_single_loop_exists_the_organiser_is_offered_any_valid_draw() ->
     with pytest.raises(e.SingleLoopNotFound, match="any-valid-draw mode") as caught:
         when(given, cmd(s.DrawAssignments))
     assert caught.value.proven
+    assert "may only give among themselves" in caught.value.message
     (result,) = of_type(when(given, cmd(s.DrawAssignments, any_valid=True)), s.AssignmentsDrawn)
     assert result.assignments == {ANN: BOB, BOB: ANN, CY: DEE, DEE: CY}
     assert not result.single_loop
+
+
+def test_no_single_loop_names_the_member_a_loop_would_pass_twice() -> None:
+    given = [
+        *season_with(ANN, BOB, CY, DEE, EVE, single_loop=True),
+        excluded(ANN, CY, two_way=True),
+        excluded(ANN, DEE, two_way=True),
+        excluded(BOB, CY, two_way=True),
+        excluded(BOB, DEE, two_way=True),
+    ]
+    with pytest.raises(e.SingleLoopNotFound, match="only Eve connects") as caught:
+        when(given, cmd(s.DrawAssignments))
+    assert "would pass Eve twice" in caught.value.message
+    (result,) = of_type(when(given, cmd(s.DrawAssignments, any_valid=True)), s.AssignmentsDrawn)
+    assert is_valid_assignment(result.assignments, [ANN, BOB, CY, DEE, EVE])
 
 
 def test_two_participants_single_loop_is_a_to_b_to_a() -> None:

@@ -53,7 +53,9 @@ def test_groups_that_only_give_among_themselves_cannot_form_a_loop() -> None:
     result = d.draw(
         members, exclusions=exclusions, history={}, single_loop=True, rng=random.Random(1)
     )
-    assert result == d.NoSingleLoop(proven=True)
+    assert isinstance(result, d.NoSingleLoop)
+    assert result.proven
+    assert set(result.closed_group) in (left, right)
     any_valid = d.draw(
         members, exclusions=exclusions, history={}, single_loop=False, rng=random.Random(1)
     )
@@ -61,14 +63,29 @@ def test_groups_that_only_give_among_themselves_cannot_form_a_loop() -> None:
     assert all((g in right) == (r in right) for g, r in any_valid.assignments.items())
 
 
-def test_when_the_search_bound_is_hit_it_says_so_plainly() -> None:
-    # Two groups joined only through one member of each: strongly connected, a perfect matching
-    # exists, but no ring (the right group would need two doors); the bounded search cannot tell.
-    members = list(range(1, 31))
-    left, right = members[:15], members[15:]
+def _bridged_groups(size: int) -> tuple[list[int], set[d.Pair]]:
+    """Two groups joined only through one member of each: strongly connected, a perfect matching
+    exists, but no ring (the right group would need two doors)."""
+    members = list(range(1, 2 * size + 1))
+    left, right = members[:size], members[size:]
     exclusions = {(g, r) for g in left for r in right} | {(g, r) for g in right for r in left}
     exclusions -= {(left[0], right[0]), (right[0], left[0])}
-    budget = d.Budget(rejection_steps=1_000, loop_search_steps=2_000)
+    return members, exclusions
+
+
+def test_a_member_every_ring_would_pass_twice_proves_no_loop() -> None:
+    members, exclusions = _bridged_groups(15)
+    result = d.draw(
+        members, exclusions=exclusions, history={}, single_loop=True, rng=random.Random(3)
+    )
+    assert isinstance(result, d.NoSingleLoop)
+    assert result.proven
+    assert result.cut_member in (members[0], members[15])
+
+
+def test_when_the_search_bound_is_hit_it_says_so_plainly() -> None:
+    members, exclusions = _bridged_groups(15)
+    budget = d.Budget(rejection_steps=1_000, loop_search_work=20_000, articulation_max_n=0)
     result = d.draw(
         members,
         exclusions=exclusions,
@@ -82,3 +99,19 @@ def test_when_the_search_bound_is_hit_it_says_so_plainly() -> None:
     assert "could not find a single loop within the search limit" in message
     assert "one may still exist" in message
     assert "any-valid-draw mode" in message
+
+
+def test_hopeless_instances_stay_bounded_across_history_levels() -> None:
+    """Relaxing five years one by one shares one work budget instead of multiplying it."""
+    members, exclusions = _bridged_groups(150)
+    rng = random.Random(4)
+    history = {
+        y: set(zip(members, rng.sample(members, 300), strict=True)) for y in range(2021, 2026)
+    }
+    budget = d.Budget(articulation_max_n=0)
+    result = d.draw(
+        members, exclusions=exclusions, history=history, single_loop=True, rng=rng, budget=budget
+    )
+    assert result == d.NoSingleLoop(proven=False)
+    assert isinstance(result, d.NoSingleLoop)
+    assert 0 < result.work <= budget.loop_search_work + budget.enumeration_nodes

@@ -1,0 +1,1 @@
+"""Commands as data: one declaration serves the Discord adapter and the offline console alike."""

@@ -1,0 +1,97 @@
+"""The one command path: idempotent retries, concurrent writers, refusals that change nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from app.bootstrap import App, open_app
+from app.commands.registry import all_specs
+from app.commands.run import NEEDS_MANAGE_SERVER, invoke
+from app.commands.spec import CommandSpec, Invocation
+from app.domain import santa as s
+
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def app(tmp_path: Path) -> AsyncIterator[App]:
+    async with open_app(tmp_path / "y.db", clock=lambda: NOW, rng=random.Random(7)) as a:
+        yield a
+
+
+def spec(app: App, path: str) -> CommandSpec:
+    return next(sp for sp in all_specs(app) if sp.name == path)
+
+
+def inv(user: int, *, admin: bool = False, interaction: str | None = None) -> Invocation:
+    return Invocation(
+        guild_id=10,
+        channel_id=20,
+        user_id=user,
+        user_name=f"user{user}",
+        is_admin=admin,
+        interaction_id=interaction or f"i-{user}-{random.random()}",
+    )
+
+
+async def test_same_interaction_twice_appends_once(app: App) -> None:
+    start = spec(app, "santa start")
+    first = await invoke(start, inv(1, admin=True, interaction="123"), {"year": 2026})
+    head = await app.store.head_position()
+    again = await invoke(start, inv(1, admin=True, interaction="123"), {"year": 2026})
+    assert await app.store.head_position() == head
+    assert again.text == first.text
+
+
+async def test_retried_draw_is_not_redrawn(app: App) -> None:
+    await invoke(spec(app, "santa start"), inv(1, admin=True), {"year": 2026})
+    for user in (1, 2, 3, 4):
+        await invoke(spec(app, "santa join"), inv(user), {})
+    draw = spec(app, "santa draw")
+    await invoke(draw, inv(1, admin=True, interaction="draw-1"), {})
+    head = await app.store.head_position()
+    reply = await invoke(draw, inv(1, admin=True, interaction="draw-1"), {})
+    assert "names are drawn" in reply.text
+    assert await app.store.head_position() == head
+
+
+async def test_concurrent_joins_all_recorded(app: App) -> None:
+    await invoke(spec(app, "santa start"), inv(1, admin=True), {"year": 2026})
+    join = spec(app, "santa join")
+    replies = await asyncio.gather(*(invoke(join, inv(u), {}) for u in range(100, 140)))
+    assert all(r.text.startswith("You're in!") for r in replies)
+    status = await invoke(spec(app, "santa status"), inv(1), {})
+    assert "Participants: 40." in status.text
+
+
+async def test_refusals_append_nothing(app: App) -> None:
+    head = await app.store.head_position()
+    assert (await invoke(spec(app, "santa join"), inv(2), {})).text.startswith("There is no open")
+    reply = await invoke(spec(app, "santa start"), inv(2), {"year": 2026})
+    assert reply.text == NEEDS_MANAGE_SERVER.format(name="santa start")
+    reply = await invoke(spec(app, "santa start"), inv(2, admin=True), {"year": 1999})
+    assert reply.text == "year must be at least 2000."
+    too_long = "x" * (s.WISHLIST_MAX_CHARS + 1)
+    reply = await invoke(spec(app, "santa wishlist"), inv(2), {"text": too_long})
+    assert (
+        reply.text
+        == f"text is {len(too_long)} characters long; the limit is {s.WISHLIST_MAX_CHARS}."
+    )
+    assert await app.store.head_position() == head
+
+
+async def test_organiser_without_manage_server_may_draw(app: App) -> None:
+    # An admin opens the season on behalf of organiser 5? No: the organiser is whoever opened it.
+    await invoke(spec(app, "santa start"), inv(5, admin=True), {"year": 2026})
+    for user in (5, 6):
+        await invoke(spec(app, "santa join"), inv(user), {})
+    reply = await invoke(spec(app, "santa draw"), inv(5, admin=False), {})
+    assert "names are drawn" in reply.text
+    refused = await invoke(spec(app, "santa draw"), inv(6, admin=False), {})
+    assert "names are drawn" not in refused.text
