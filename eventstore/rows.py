@@ -22,6 +22,8 @@ from eventstore.registry import Decode, EventRegistry
 
 _HEADS = msgspec.msgpack.Decoder(list[RecordedEvent])
 _encode = msgspec.msgpack.Encoder(uuid_format="bytes").encode
+encode_head_tuple = _encode
+"""Encodes a head tuple built inline (the writer's hot loop); see `encode_head` for the layout."""
 _set = msgspec.structs.force_setattr  # records are frozen for callers; filled in once, here
 
 

@@ -30,6 +30,7 @@ import msgspec
 
 from eventstore import backup as _backup
 from eventstore.errors import NotAnEventStore, ReadOnlyStore, StoreClosed
+from eventstore.ids import new_event_id
 from eventstore.integrity import verify_connection
 from eventstore.records import ExpectedVersion, NewEvent, RecordedEvent, VerifyResult
 from eventstore.registry import EventRegistry
@@ -46,7 +47,7 @@ from eventstore.schema import (
 from eventstore.writer import AppendRequest, PendingEvent, SideWrite, Writer
 
 T = TypeVar("T")
-READ_CHUNK = 5000
+READ_CHUNK = 1000
 _NO_LIMIT = 2**62
 
 _SELECT_ALL = (
@@ -274,20 +275,31 @@ class EventStore:
             raise ValueError("stream_id must be a non-empty string")
         encode = self._registry.encode
         pending: list[PendingEvent] = []
+        check_ids = False  # only caller-chosen ids can already be recorded
         for item in events:
+            caus, corr = causation_id, correlation_id
             if isinstance(item, NewEvent):
                 payload = item.payload
-                event_id = item.event_id if item.event_id is not None else uuid.uuid4()
-                caus = item.causation_id if item.causation_id is not None else causation_id
-                corr = item.correlation_id if item.correlation_id is not None else correlation_id
+                if item.causation_id is not None:
+                    caus = item.causation_id
+                if item.correlation_id is not None:
+                    corr = item.correlation_id
+                if item.event_id is not None:
+                    event_id, id_bytes = item.event_id, item.event_id.bytes
+                    check_ids = True
+                else:
+                    event_id, id_bytes = new_event_id()
             else:
-                payload, event_id, caus, corr = item, uuid.uuid4(), causation_id, correlation_id
+                payload = item
+                event_id, id_bytes = new_event_id()
             name, version, data = encode(payload)
-            pending.append(PendingEvent(event_id, name, version, data, caus, corr, payload))
-        if len(pending) > 1 and len({p.event_id for p in pending}) != len(pending):
+            pending.append(
+                PendingEvent(event_id, id_bytes, name, version, data, caus, corr, payload)
+            )
+        if check_ids and len({p.id_bytes for p in pending}) != len(pending):
             raise ValueError("the same event_id appears twice in one append")
         future: asyncio.Future[list[RecordedEvent]] = asyncio.get_running_loop().create_future()
-        self._submit(AppendRequest(stream_id, expected_version, pending, future))
+        self._submit(AppendRequest(stream_id, expected_version, pending, future, check_ids))
         return await future
 
     async def _side_write(self, sql: str, params: tuple[Any, ...]) -> None:
@@ -371,6 +383,44 @@ class EventStore:
             return lo
 
         return await self._read(q)
+
+    async def fold_batches(
+        self,
+        consume: Callable[[list[RecordedEvent]], None],
+        from_position: int = 0,
+        until_position: int | None = None,
+        *,
+        batch_size: int | None = None,
+    ) -> int:
+        """Feed every chunk of the log in a range to ``consume`` *on a worker thread*; returns the
+        count.
+
+        This is the replay path (`rebuild`, `state_at`): fetching, decoding and folding stay on one
+        thread, with no hand-over per chunk and no contention with the event loop for the GIL, which
+        measured markedly faster than iterating `read_all_batches` on the loop. ``consume`` must not
+        touch loop-bound objects.
+        """
+        until = _NO_LIMIT if until_position is None else until_position
+        limit = batch_size or self._read_chunk
+        after = max(from_position, 1) - 1
+
+        def work() -> int:
+            seen = 0
+            last = after
+            while last < until:
+                chunk = self._call(self._chunk_after(last, until, limit))
+                if not chunk:
+                    break
+                consume(chunk)
+                seen += len(chunk)
+                last = chunk[-1].position
+                if len(chunk) < limit:
+                    break
+            return seen
+
+        if not self._open or self._closed or self._executor is None:
+            raise StoreClosed(f"event store {self._path} is not open")
+        return await asyncio.get_running_loop().run_in_executor(self._executor, work)
 
     async def read_all_batches(
         self,
