@@ -14,10 +14,11 @@ from typing import Any
 import msgspec
 from rich.console import Console
 
+from app.projections.santa_history import HistoryState
 from app.replaytool import render
 from app.replaytool.backup import backup_to
 from app.replaytool.errors import ToolError
-from app.replaytool.history import HISTORY_PROJECTION, HistoryState, history_rows
+from app.replaytool.history import HISTORY_PROJECTION, history_rows
 from app.replaytool.logaccess import VerifyReport, open_log, resolve_point, verify_database
 from app.replaytool.prefixcopy import copy_prefix
 from app.replaytool.readmodels import print_read_models
@@ -382,8 +383,8 @@ async def run_history(args: argparse.Namespace, console: Console) -> int:
             str(year),
             record.status,
             str(len(record.participants)),
-            str(len(record.sent)),
-            str(len(record.received)),
+            str(len(record.gifts_sent)),
+            str(len(record.gifts_received)),
         )
     console.print(years)
     pairs = render.table(

@@ -26,4 +26,5 @@ class BackupMade(msgspec.Struct, frozen=True, kw_only=True):
 
 
 EVENT_TYPES: list[tuple[type[msgspec.Struct], int]] = [(BackupMade, 1)]
-EVENT_NAME_PREFIX = "admin"
+PREFIX = "admin"
+"""Registered as `admin.<ClassName>` (add `("admin", EVENT_TYPES)` to `app.events.CAPABILITIES`)."""

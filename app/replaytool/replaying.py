@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from eventstore import EventStore, Projection
+from eventstore import EventStore, Projection, RecordedEvent
 
 
 @contextmanager
@@ -39,16 +39,23 @@ async def fold_all(
     until_position: int,
     on_batch: Callable[[int], object] | None = None,
 ) -> dict[str, Any]:
-    """Every projection's state after events 1..until_position, from scratch (snapshots ignored)."""
+    """Every projection's state after events 1..until_position, from scratch (snapshots ignored).
+
+    Folds on the store's replay thread (`fold_batches`), like the store's own `rebuild`, reporting
+    each chunk to `on_batch` (called from that thread; rich's progress bar is thread-safe).
+    """
     states: list[Any] = [p.initial() for p in projections]
     applies = [p.apply for p in projections]
+
+    def consume(chunk: list[RecordedEvent]) -> None:
+        for i, apply in enumerate(applies):
+            state = states[i]
+            for rec in chunk:
+                state = apply(state, rec)
+            states[i] = state
+        if on_batch is not None:
+            on_batch(len(chunk))
+
     with paused_gc():
-        async for chunk in store.read_all_batches(1, until_position, batch_size=10_000):
-            for i, apply in enumerate(applies):
-                state = states[i]
-                for rec in chunk:
-                    state = apply(state, rec)
-                states[i] = state
-            if on_batch is not None:
-                on_batch(len(chunk))
+        await store.fold_batches(consume, 1, until_position)
     return {p.name: s for p, s in zip(projections, states, strict=True)}

@@ -12,9 +12,10 @@ from typing import Any
 import msgspec
 import pytest
 
+from app.bootstrap import open_app
 from app.replaytool.generate import GeneratedLog
 from app.replaytool.wiring import app_projections, app_registry
-from eventstore import EventStore, ProjectionRunner, rebuild, state_at
+from eventstore import EventStore, rebuild, state_at
 from tests.replay.conftest import file_digest, run_cli
 
 YEARS = (2024, 2025, 2026)
@@ -79,14 +80,9 @@ def test_state_from_snapshots_equals_a_full_fold_at_many_points(generated: Gener
 
 
 async def _live_models(path: Path) -> tuple[int, dict[str, Any]]:
-    """What a bot opened on `path` shows: the app's projections started by the live runner."""
-    async with EventStore(path, registry=app_registry()) as store:
-        runner = ProjectionRunner(store, app_projections(), snapshot_every=None)
-        await runner.start()
-        try:
-            return await store.head_position(), msgspec.to_builtins(runner.states)
-        finally:
-            await runner.stop(snapshot=False)
+    """What a bot opened on `path` shows: the app's own composition root, its read models."""
+    async with open_app(path, snapshot_every=None) as app:
+        return await app.store.head_position(), msgspec.to_builtins(app.runner.states)
 
 
 @pytest.mark.parametrize("year", YEARS[:2])
@@ -242,7 +238,7 @@ def test_stats_counts_types_and_categories(generated: GeneratedLog) -> None:
     assert "santa.SeasonOpened" in run.out
     assert str(generated.event_count) in run.out
     assert "events per stream category" in run.out
-    assert "admin.santa_history.v1" in run.out  # snapshot and checkpoint state
+    assert "santa.history.v1" in run.out  # snapshot and checkpoint state
     assert "2024-11-01" in run.out
 
 
