@@ -256,7 +256,10 @@ async def run_state(args: argparse.Namespace, console: Console) -> int:
                 states = await state_at(store, projections, position=position)
             at = await anext(aiter(store.read_all(position, position)))
             snaps = {
-                p.name: await store.load_snapshot(p.name, at_or_before=position)
+                p.name: max(
+                    (q for q in await store.snapshot_positions(p.name) if q <= position),
+                    default=None,
+                )
                 for p in projections
             }
     if args.json:
@@ -267,15 +270,24 @@ async def run_state(args: argparse.Namespace, console: Console) -> int:
         }
         console.file.write(_json.encode(doc).decode() + "\n")
         return 0
-    used = ", ".join(
-        f"{name}: snapshot at {snap[0]}" if snap else f"{name}: no snapshot (folded from the start)"
-        for name, snap in snaps.items()
-    )
     console.print(
-        f"read models at position {position} (recorded {render.when(at.recorded_at)}); {used}"
+        f"read models at position {position} (recorded {render.when(at.recorded_at)}); "
+        + _snapshot_note(snaps, position)
     )
     print_read_models(console, states, guild=args.guild)
     return 0
+
+
+def _snapshot_note(snaps: dict[str, int | None], position: int) -> str:
+    used = sorted({snap for snap in snaps.values() if snap is not None})
+    cold = sorted(name for name, snap in snaps.items() if snap is None)
+    parts = []
+    if used:
+        where = ", ".join(str(p) for p in used)
+        parts.append(f"started from snapshots at {where}, folded the events after them")
+    if cold:
+        parts.append(f"no snapshot at or before {position} for {', '.join(cold)}: folded from 1")
+    return "; ".join(parts)
 
 
 # ---------------------------------------------------------------------------------------- restore
