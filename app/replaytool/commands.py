@@ -13,6 +13,7 @@ from typing import Any
 
 import msgspec
 from rich.console import Console
+from rich.table import Table
 
 from app.projections.santa_history import HistoryState
 from app.replaytool import render
@@ -63,7 +64,8 @@ async def run_verify(args: argparse.Namespace, console: Console) -> int:
 
 async def run_stats(args: argparse.Namespace, console: Console) -> int:
     async with open_log(args.db):  # format check; the counts come from SQL aggregates
-        stats = await asyncio.to_thread(collect_stats, args.db)
+        with console.status("counting…"):
+            stats = await asyncio.to_thread(collect_stats, args.db)
     summary = render.table(f"{args.db}", "what", "value")
     summary.add_row("events", str(stats.event_count))
     summary.add_row("last position", str(stats.head_position))
@@ -172,6 +174,24 @@ def _matches(rec: RecordedEvent, args: argparse.Namespace) -> bool:
     return not (args.until is not None and rec.recorded_at > args.until)
 
 
+AUDIT_PAGE = 1000
+"""Rows per printed table: a million-event listing streams instead of building one huge table."""
+
+
+def _audit_table() -> Table:
+    return render.table(
+        None,
+        "position",
+        "recorded at",
+        "stream",
+        "ver",
+        "type",
+        "correlation",
+        "payload",
+        right=("position", "ver"),
+    )
+
+
 async def run_audit(args: argparse.Namespace, console: Console) -> int:
     if args.since is not None and args.until is not None and args.since > args.until:
         raise ToolError("--since is after --until: nothing can match")
@@ -188,21 +208,11 @@ async def run_audit(args: argparse.Namespace, console: Console) -> int:
                         break
             out.flush()
             return 0
-        t = render.table(
-            None,
-            "position",
-            "recorded at",
-            "stream",
-            "ver",
-            "type",
-            "correlation",
-            "payload",
-            right=("position", "ver"),
-        )
+        page = _audit_table()
         async for rec in _audit_source(store, args):
             if _matches(rec, args):
                 payload = rec.event if rec.event is not None else msgspec.json.decode(rec.data)
-                t.add_row(
+                page.add_row(
                     str(rec.position),
                     render.when(rec.recorded_at),
                     rec.stream_id,
@@ -212,9 +222,13 @@ async def run_audit(args: argparse.Namespace, console: Console) -> int:
                     render.short_payload(payload),
                 )
                 shown += 1
+                if page.row_count >= AUDIT_PAGE:  # stream long listings page by page
+                    console.print(page)
+                    page = _audit_table()
                 if limit is not None and shown >= limit:
                     break
-    console.print(t)
+    if page.row_count or not shown:
+        console.print(page)
     console.print(f"{shown} events")
     return 0
 

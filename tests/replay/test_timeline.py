@@ -288,3 +288,14 @@ def test_restore_copy_holds_the_same_rows_as_the_stores_copy_until(
     ):
         assert rows(mine, sql) == rows(theirs, sql), sql
     assert len(rows(mine, "SELECT position FROM events")) == position
+
+
+def test_a_long_audit_listing_streams_as_pages(generated: GeneratedLog) -> None:
+    from app.replaytool.commands import AUDIT_PAGE
+
+    run = run_cli("audit", "--db", generated.path)
+    assert run.code == 0, run.err
+    pages = -(-generated.event_count // AUDIT_PAGE)
+    assert pages >= 2
+    assert run.out.count("┃ position ┃") == pages
+    assert run.out.rstrip().endswith(f"{generated.event_count} events")
