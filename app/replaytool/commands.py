@@ -13,7 +13,6 @@ from typing import Any
 
 import msgspec
 from rich.console import Console
-from rich.table import Table
 
 from app.projections.santa_history import HistoryState
 from app.replaytool import render
@@ -73,19 +72,19 @@ async def run_stats(args: argparse.Namespace, console: Console) -> int:
     summary.add_row("last event", render.when(stats.last_at))
     summary.add_row("file size", render.human_bytes(stats.file_bytes))
     summary.add_row("WAL size", render.human_bytes(stats.wal_bytes))
-    console.print(summary)
+    render.emit(console, summary)
 
     by_type = render.table("events per type", "type", "events", right=("events",))
     for name, n in stats.by_type:
         by_type.add_row(name, str(n))
-    console.print(by_type)
+    render.emit(console, by_type)
 
     by_cat = render.table(
         "events per stream category", "category", "events", "streams", right=("events", "streams")
     )
     for category, n, streams in stats.by_category:
         by_cat.add_row(category, str(n), str(streams))
-    console.print(by_cat)
+    render.emit(console, by_cat)
 
     snaps = render.table(
         "read-model snapshots (disposable cache)",
@@ -106,7 +105,7 @@ async def run_stats(args: argparse.Namespace, console: Console) -> int:
         )
     if not stats.snapshots:
         snaps.add_row("(none)", "0", "-", "-", "-")
-    console.print(snaps)
+    render.emit(console, snaps)
 
     checks = render.table(
         "projection checkpoints",
@@ -125,7 +124,7 @@ async def run_stats(args: argparse.Namespace, console: Console) -> int:
         )
     if not stats.checkpoints:
         checks.add_row("(none)", "-", "-", "-")
-    console.print(checks)
+    render.emit(console, checks)
     return 0
 
 
@@ -178,7 +177,7 @@ AUDIT_PAGE = 1000
 """Rows per printed table: a million-event listing streams instead of building one huge table."""
 
 
-def _audit_table() -> Table:
+def _audit_table() -> render.Grid:
     return render.table(
         None,
         "position",
@@ -223,12 +222,12 @@ async def run_audit(args: argparse.Namespace, console: Console) -> int:
                 )
                 shown += 1
                 if page.row_count >= AUDIT_PAGE:  # stream long listings page by page
-                    console.print(page)
+                    render.emit(console, page)
                     page = _audit_table()
                 if limit is not None and shown >= limit:
                     break
     if page.row_count or not shown:
-        console.print(page)
+        render.emit(console, page)
     console.print(f"{shown} events")
     return 0
 
@@ -250,7 +249,7 @@ async def run_rebuild(args: argparse.Namespace, console: Console) -> int:
     t = render.table("rebuilt read models", "projection", "state size", right=("state size",))
     for name, state in states.items():
         t.add_row(name, render.human_bytes(len(msgspec.msgpack.encode(state))))
-    console.print(t)
+    render.emit(console, t)
     console.print(
         f"rebuilt {len(states)} projections from {head} events in {elapsed:.2f} s: "
         f"{rate:,.0f} events/s"
@@ -412,7 +411,7 @@ async def run_history(args: argparse.Namespace, console: Console) -> int:
             str(len(record.gifts_sent)),
             str(len(record.gifts_received)),
         )
-    console.print(years)
+    render.emit(console, years)
     pairs = render.table(
         None if args.member is None else f"member {args.member}",
         "year",
@@ -431,7 +430,7 @@ async def run_history(args: argparse.Namespace, console: Console) -> int:
             "yes" if row.gift_sent else "no",
             "yes" if row.gift_received else "no",
         )
-    console.print(pairs)
+    render.emit(console, pairs)
     return 0
 
 

@@ -47,7 +47,7 @@ def _seasons(
             "-" if c is None else f"{c.dms_delivered}/{c.dms_failed}",
             "-" if c is None else f"{c.gifts_sent}/{c.gifts_received}",
         )
-    console.print(t)
+    render.emit(console, t)
 
 
 def _history(console: Console, state: HistoryState, guild: int | None) -> None:
@@ -75,7 +75,7 @@ def _history(console: Console, state: HistoryState, guild: int | None) -> None:
                 str(len(r.gifts_sent)),
                 str(len(r.gifts_received)),
             )
-    console.print(t)
+    render.emit(console, t)
 
 
 def print_read_models(console: Console, states: dict[str, Any], *, guild: int | None) -> None:
