@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,22 +42,30 @@ class BackupResult:
         return self.report.last_position
 
 
-async def backup_to(db_path: Path, out_path: Path) -> tuple[int, VerifyReport]:
-    """Copy `db_path` to the new file `out_path` and verify the copy; returns (size, report).
-
-    The copy runs in a worker thread (the backup API is blocking) so a bot calling this keeps
-    serving.
-    """
+async def _verified_copy(db_path: Path, partial: Path) -> VerifyReport:
+    """Online copy into `partial` (a private temporary name), verified; removed again on failure."""
     async with open_log(db_path):  # refuse a foreign source before creating anything
         pass
-    check_new_file(out_path)
-    partial = out_path.with_name(f".{out_path.name}.partial")
     remove_quietly(partial)
     try:
+        # The backup API is blocking: a worker thread, so a bot calling this keeps serving.
         await asyncio.to_thread(online_copy, db_path, partial)
         report = await verify_database(partial)
-        if not report.ok:
-            raise ToolError(f"backup copy failed verification: {report.describe()}")
+    except BaseException:
+        remove_quietly(partial)
+        raise
+    if not report.ok:
+        remove_quietly(partial)
+        raise ToolError(f"backup copy failed verification: {report.describe()}")
+    return report
+
+
+async def backup_to(db_path: Path, out_path: Path) -> tuple[int, VerifyReport]:
+    """Copy `db_path` to the new file `out_path` and verify the copy; returns (size, report)."""
+    check_new_file(out_path)
+    partial = out_path.with_name(f".{out_path.name}.{uuid.uuid4().hex}.partial")
+    report = await _verified_copy(db_path, partial)
+    try:
         await asyncio.to_thread(publish_new, partial, out_path)
     finally:
         remove_quietly(partial)
@@ -82,18 +91,34 @@ def list_backups(backup_dir: Path) -> list[Path]:
     return sorted(found, key=_sort_key)
 
 
-def _prepare_dir(backup_dir: Path, now: datetime) -> Path:
-    backup_dir.mkdir(parents=True, exist_ok=True)
+def _publish_dated(partial: Path, backup_dir: Path, now: datetime) -> Path:
+    """Link the verified copy under the first free dated name; atomic, so two backups started in
+    the same second (scheduler and `/admin backup`) both survive under distinct names."""
     base = backup_file_name(now)
-    candidate = backup_dir / base
-    suffix = 1
-    while candidate.exists():
-        candidate = backup_dir / base.replace(".db", f"-{suffix}.db")
-        suffix += 1
-    return candidate
+    for suffix in range(1000):
+        name = base if suffix == 0 else base.replace(".db", f"-{suffix}.db")
+        try:
+            os.link(partial, backup_dir / name)
+        except FileExistsError:
+            continue
+        return backup_dir / name
+    raise ToolError(f"{backup_dir}: no free backup name for {base}")
 
 
-async def make_backup(db_path: Path, backup_dir: Path, keep: int, now: datetime) -> BackupResult:
+def _prune(backup_dir: Path, keep: int, just_made: Path) -> tuple[Path, ...]:
+    existing = list_backups(backup_dir)
+    doomed = [p for p in existing[: max(0, len(existing) - keep)] if p != just_made]
+    for old in doomed:
+        remove_quietly(old)
+    return tuple(doomed)
+
+
+async def make_backup(
+    db_path: str | os.PathLike[str],
+    backup_dir: str | os.PathLike[str],
+    keep: int,
+    now: datetime,
+) -> BackupResult:
     """Make a verified backup in `backup_dir`, then delete all but the `keep` newest backups.
 
     `now` is passed in (no clock inside) and names the file, so the scheduler and tests decide the
@@ -103,23 +128,23 @@ async def make_backup(db_path: Path, backup_dir: Path, keep: int, now: datetime)
         raise ValueError("keep must be at least 1")
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    target = await asyncio.to_thread(_prepare_dir, backup_dir, now)
-    size, report = await backup_to(db_path, target)
-    existing = await asyncio.to_thread(list_backups, backup_dir)
-    doomed = existing[: max(0, len(existing) - keep)]
-    pruned: list[Path] = []
-    for old in doomed:
-        if old == target:
-            continue
-        remove_quietly(old)
-        pruned.append(old)
+    source, folder = Path(db_path), Path(backup_dir)
+    await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
+    partial = folder / f".yulelog-{uuid.uuid4().hex}.partial"
+    report = await _verified_copy(source, partial)
+    try:
+        target = await asyncio.to_thread(_publish_dated, partial, folder, now)
+    finally:
+        remove_quietly(partial)
+    size = await asyncio.to_thread(os.path.getsize, target)
+    pruned = await asyncio.to_thread(_prune, folder, keep, target)
     return BackupResult(
         path=target,
         size_bytes=size,
         report=report,
         taken_at=now.astimezone(UTC),
         keep=keep,
-        pruned=tuple(pruned),
+        pruned=pruned,
     )
 
 

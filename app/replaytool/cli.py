@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Callable, Coroutine, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -38,7 +39,7 @@ def _point_arg(text: str) -> LogPoint:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _time_arg(text: str) -> object:
+def _time_arg(text: str) -> datetime:
     try:
         return parse_time(text)
     except PointError as exc:
@@ -201,7 +202,7 @@ def make_console(stream: TextIO) -> Console:
         width=None if is_tty else 160,
         force_terminal=None if is_tty else False,
         highlight=False,
-        soft_wrap=False,
+        soft_wrap=not is_tty,
     )
 
 
