@@ -1,5 +1,4 @@
-"""The single writer: one thread owns the write connection and group-commits everything that is
-waiting.
+"""The single writer: one thread owns the write connection and group-commits what is waiting.
 
 Why a dedicated thread with stdlib sqlite3 rather than aiosqlite: aiosqlite hops threads for every
 awaited statement (~100+ µs each here), so an append would pay several hops plus its own fsync.
@@ -9,6 +8,10 @@ check idempotency and expected versions, ``executemany`` the inserts), commits w
 ``synchronous=FULL`` and resolves all futures with a single ``loop.call_soon_threadsafe``. So each
 acknowledged append is on disk, but a hundred concurrent appenders share one fsync instead of paying
 one each.
+
+The writer does not linger to gather a bigger group. While one group's COMMIT waits for fsync (the
+GIL is released), the event loop resumes the previous group's appenders, whose next appends become
+the next group: the two overlap like a pipeline, which measured faster than waiting for everyone.
 
 ``BEGIN IMMEDIATE`` takes SQLite's write lock before the tail is read, so another process appending
 to the same file cannot make us reuse a position; the cached stream versions are dropped whenever
@@ -116,9 +119,7 @@ class Writer:
         self._queue.put(request)
 
     def stop(self) -> None:
-        """Finish everything already queued, then end the thread (blocking: call from a worker
-        thread).
-        """
+        """Finish everything already queued, then end the thread (blocks: call off the loop)."""
         self._queue.put(_STOP)
         self._thread.join()
 
