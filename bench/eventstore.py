@@ -280,9 +280,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="100k-event log instead of 1M")
     args = parser.parse_args(argv)
     log_events = 100_000 if args.quick else 1_000_000
-    append_events = 20_000 if args.quick else 50_000
-    es_events = 1_500 if args.quick else 3_000
-    raw_events = 20_000 if args.quick else 50_000
+    # The append workloads are the same in both modes: only the log for replay/restore grows.
+    append_events = raw_events = 30_000
+    es_events = 2_000
     every = 10_000 if args.quick else 25_000
     rows: list[tuple[str, str, str]] = []
     results: dict[str, Any] = {}
