@@ -297,12 +297,22 @@ class EventStore:
             )
         if check_ids and len({p.id_bytes for p in pending}) != len(pending):
             raise ValueError("the same event_id appears twice in one append")
-        future: asyncio.Future[list[RecordedEvent]] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        if self._loop is not None and loop is not self._loop:  # the writer settles on its own loop
+            raise RuntimeError(
+                "EventStore used from an event loop other than the one it was opened on"
+            )
+        future: asyncio.Future[list[RecordedEvent]] = loop.create_future()
         self._submit(AppendRequest(stream_id, expected_version, pending, future, check_ids))
         return await future
 
     async def _side_write(self, sql: str, params: tuple[Any, ...]) -> None:
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        if self._loop is not None and loop is not self._loop:
+            raise RuntimeError(
+                "EventStore used from an event loop other than the one it was opened on"
+            )
+        future: asyncio.Future[None] = loop.create_future()
         self._submit(SideWrite(sql, params, future))
         await future
 

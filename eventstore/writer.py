@@ -24,8 +24,10 @@ import asyncio
 import contextlib
 import hashlib
 import queue
+import random
 import sqlite3
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime
@@ -41,6 +43,7 @@ from eventstore.rows import decode_rows, encode_head_tuple
 from eventstore.schema import INSERT_EVENT, READ_COLUMNS, format_time
 
 MAX_BATCH_EVENTS = 2000
+BUSY_TIMEOUT_S = 10.0
 _LOOKUP_CHUNK = 500
 
 
@@ -113,6 +116,7 @@ class Writer:
         self._thread = threading.Thread(target=self._run, name="eventstore-writer", daemon=True)
 
     def start(self) -> None:
+        self._con.execute("PRAGMA busy_timeout = 0")  # the writer retries itself, see _begin
         self._thread.start()
 
     def submit(self, request: Request) -> None:
@@ -171,7 +175,7 @@ class Writer:
     def _commit(self, batch: list[Request]) -> tuple[list[Outcome], int]:
         con = self._con
         try:
-            con.execute("BEGIN IMMEDIATE")
+            self._begin()
             outcomes, tail = self._write(batch)
             con.execute("COMMIT")
         except Exception as exc:  # noqa: BLE001 - every waiting caller must get the error, not hang
@@ -183,6 +187,25 @@ class Writer:
             return [(r.future, None, exc) for r in batch], -1
         self._known_tail = tail
         return outcomes, tail
+
+    def _begin(self) -> None:
+        """Take the write lock, retrying briefly while another process holds it.
+
+        SQLite's own busy handler backs off in steps of up to 100 ms, so against a process that
+        commits every millisecond it keeps waking up at the wrong moment; short jittered retries
+        give a second writer process a fair chance (positions stay correct either way).
+        """
+        deadline = time.monotonic() + BUSY_TIMEOUT_S
+        while True:
+            try:
+                self._con.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if getattr(exc, "sqlite_errorcode", sqlite3.SQLITE_BUSY) != sqlite3.SQLITE_BUSY:
+                    raise
+                if time.monotonic() > deadline:
+                    raise
+            time.sleep(random.uniform(0.0001, 0.001))
 
     def _write(self, batch: list[Request]) -> tuple[list[Outcome], int]:
         con = self._con
