@@ -29,8 +29,9 @@ _encode = msgspec.msgpack.Encoder().encode
 
 
 class Projection(Protocol[S]):
-    """A read model: ``name`` keys its checkpoints and snapshots, so change it when the fold
-    changes.
+    """A read model folded from the log.
+
+    ``name`` keys its checkpoints and snapshots, so change it whenever the fold changes.
     """
 
     @property

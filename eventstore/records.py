@@ -67,8 +67,10 @@ class RecordedEvent(msgspec.Struct, frozen=True, array_like=True, gc=False):
 
 
 class VerifyResult(msgspec.Struct, frozen=True, kw_only=True):
-    """Outcome of recomputing the hash chain; ``first_bad_position`` is where the log stops being
-    trustworthy.
+    """Outcome of recomputing the hash chain.
+
+    ``first_bad_position`` is where the log stops being trustworthy; ``head_hash`` is the chain's
+    last good hash, for comparison with a copy kept elsewhere (truncation keeps a valid chain).
     """
 
     ok: bool

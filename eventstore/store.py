@@ -92,7 +92,6 @@ class EventStore:
         self._open = False
         self._closed = False
         self._committed = asyncio.Event()  # replaced (after being set) on every commit
-        self._head = 0
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -133,9 +132,11 @@ class EventStore:
         )
         self._open = True
         try:
-            await self._read(self._check_and_head)
+            await self._read(self._check_format)
         except BaseException:
             await self.close()
+            if write_con is not None and self._shared is None:
+                write_con.close()
             raise
         if write_con is not None:
             self._writer = Writer(
@@ -158,10 +159,9 @@ class EventStore:
             raise
         return con
 
-    def _check_and_head(self, con: sqlite3.Connection) -> None:
+    def _check_format(self, con: sqlite3.Connection) -> None:
         if not check_format(con, self._path):
             raise NotAnEventStore(f"{self._path}: empty database, not an event store")
-        self._head = self._head_of(con)
 
     async def close(self) -> None:
         if self._closed or not self._open:
@@ -195,8 +195,6 @@ class EventStore:
         await self.close()
 
     def _on_commit(self, tail: int) -> None:
-        if tail > self._head:
-            self._head = tail
         self._wake_subscribers()
 
     def _wake_subscribers(self) -> None:
@@ -256,8 +254,9 @@ class EventStore:
         causation_id: str | None = None,
         correlation_id: str | None = None,
     ) -> list[RecordedEvent]:
-        """Append atomically; returns the records (the originals, if every event id was already
-        recorded).
+        """Append atomically and durably; returns the records.
+
+        If every event id was already recorded, returns the original records and writes nothing.
 
         Raises `ConcurrencyConflict` when ``expected_version`` (an exact version, `NO_STREAM` = 0,
         or `ANY`) does not match the stream. The result is only returned after the commit is
@@ -298,12 +297,22 @@ class EventStore:
             )
         if check_ids and len({p.id_bytes for p in pending}) != len(pending):
             raise ValueError("the same event_id appears twice in one append")
-        future: asyncio.Future[list[RecordedEvent]] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        if self._loop is not None and loop is not self._loop:  # the writer settles on its own loop
+            raise RuntimeError(
+                "EventStore used from an event loop other than the one it was opened on"
+            )
+        future: asyncio.Future[list[RecordedEvent]] = loop.create_future()
         self._submit(AppendRequest(stream_id, expected_version, pending, future, check_ids))
         return await future
 
     async def _side_write(self, sql: str, params: tuple[Any, ...]) -> None:
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        if self._loop is not None and loop is not self._loop:
+            raise RuntimeError(
+                "EventStore used from an event loop other than the one it was opened on"
+            )
+        future: asyncio.Future[None] = loop.create_future()
         self._submit(SideWrite(sql, params, future))
         await future
 
@@ -363,8 +372,9 @@ class EventStore:
             after = chunk[-1].version
 
     async def position_at(self, moment: datetime) -> int:
-        """The last position recorded at or before ``moment`` (0 if none); recorded_at never
-        decreases.
+        """The last position recorded at or before ``moment`` (0 if none).
+
+        A binary search over positions: valid because recorded_at never decreases along the log.
         """
         text = format_time(moment)
 
@@ -392,8 +402,7 @@ class EventStore:
         *,
         batch_size: int | None = None,
     ) -> int:
-        """Feed every chunk of the log in a range to ``consume`` *on a worker thread*; returns the
-        count.
+        """Feed each chunk of a range of the log to ``consume`` on a worker thread; returns a count.
 
         This is the replay path (`rebuild`, `state_at`): fetching, decoding and folding stay on one
         thread, with no hand-over per chunk and no contention with the event loop for the GIL, which
@@ -463,8 +472,9 @@ class EventStore:
         until_position: int | None = None,
         until_time: datetime | None = None,
     ) -> AsyncIterator[RecordedEvent]:
-        """Every event with from_position <= position <= until_position (and recorded_at <=
-        until_time).
+        """Events with from_position <= position <= until_position, in position order.
+
+        ``until_time`` also stops at the last event recorded at or before that instant.
         """
         async for chunk in self.read_all_batches(from_position, until_position, until_time):
             for rec in chunk:

@@ -1,5 +1,4 @@
-"""The single writer: one thread owns the write connection and group-commits everything that is
-waiting.
+"""The single writer: one thread owns the write connection and group-commits what is waiting.
 
 Why a dedicated thread with stdlib sqlite3 rather than aiosqlite: aiosqlite hops threads for every
 awaited statement (~100+ µs each here), so an append would pay several hops plus its own fsync.
@@ -9,6 +8,10 @@ check idempotency and expected versions, ``executemany`` the inserts), commits w
 ``synchronous=FULL`` and resolves all futures with a single ``loop.call_soon_threadsafe``. So each
 acknowledged append is on disk, but a hundred concurrent appenders share one fsync instead of paying
 one each.
+
+The writer does not linger to gather a bigger group. While one group's COMMIT waits for fsync (the
+GIL is released), the event loop resumes the previous group's appenders, whose next appends become
+the next group: the two overlap like a pipeline, which measured faster than waiting for everyone.
 
 ``BEGIN IMMEDIATE`` takes SQLite's write lock before the tail is read, so another process appending
 to the same file cannot make us reuse a position; the cached stream versions are dropped whenever
@@ -21,8 +24,10 @@ import asyncio
 import contextlib
 import hashlib
 import queue
+import random
 import sqlite3
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime
@@ -38,6 +43,7 @@ from eventstore.rows import decode_rows, encode_head_tuple
 from eventstore.schema import INSERT_EVENT, READ_COLUMNS, format_time
 
 MAX_BATCH_EVENTS = 2000
+BUSY_TIMEOUT_S = 10.0
 _LOOKUP_CHUNK = 500
 
 
@@ -110,15 +116,14 @@ class Writer:
         self._thread = threading.Thread(target=self._run, name="eventstore-writer", daemon=True)
 
     def start(self) -> None:
+        self._con.execute("PRAGMA busy_timeout = 0")  # the writer retries itself, see _begin
         self._thread.start()
 
     def submit(self, request: Request) -> None:
         self._queue.put(request)
 
     def stop(self) -> None:
-        """Finish everything already queued, then end the thread (blocking: call from a worker
-        thread).
-        """
+        """Finish everything already queued, then end the thread (blocks: call off the loop)."""
         self._queue.put(_STOP)
         self._thread.join()
 
@@ -170,7 +175,7 @@ class Writer:
     def _commit(self, batch: list[Request]) -> tuple[list[Outcome], int]:
         con = self._con
         try:
-            con.execute("BEGIN IMMEDIATE")
+            self._begin()
             outcomes, tail = self._write(batch)
             con.execute("COMMIT")
         except Exception as exc:  # noqa: BLE001 - every waiting caller must get the error, not hang
@@ -182,6 +187,25 @@ class Writer:
             return [(r.future, None, exc) for r in batch], -1
         self._known_tail = tail
         return outcomes, tail
+
+    def _begin(self) -> None:
+        """Take the write lock, retrying briefly while another process holds it.
+
+        SQLite's own busy handler backs off in steps of up to 100 ms, so against a process that
+        commits every millisecond it keeps waking up at the wrong moment; short jittered retries
+        give a second writer process a fair chance (positions stay correct either way).
+        """
+        deadline = time.monotonic() + BUSY_TIMEOUT_S
+        while True:
+            try:
+                self._con.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if getattr(exc, "sqlite_errorcode", sqlite3.SQLITE_BUSY) != sqlite3.SQLITE_BUSY:
+                    raise
+                if time.monotonic() > deadline:
+                    raise
+            time.sleep(random.uniform(0.0001, 0.001))
 
     def _write(self, batch: list[Request]) -> tuple[list[Outcome], int]:
         con = self._con
