@@ -25,8 +25,9 @@ def main(argv: list[str]) -> int:
         from app.adapters.console import main as console_main
 
         return console_main(argv[1:])
-    print(f"{argv[0]}: not available yet", file=sys.stderr)
-    return 2
+    from app.adapters.discord.main import main as discord_main
+
+    return discord_main("run" if argv[0] == "run" else "serve", argv[1:])
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from app.commands.run import invoke
 from app.commands.spec import CommandSpec, Invocation, OptionError
 from app.domain import santa as s
 from app.projections import santa as views
+from app.settings import SettingsError, load_settings
 
 HELP = (
     "Type a command like /santa status, or a meta line: :user ID, :guild ID, :admin on|off, "
@@ -32,7 +33,6 @@ HELP = (
 #: Lines longer than this are refused before parsing: nothing legitimate comes close.
 LINE_MAX_CHARS = 20_000
 BOT_ACTOR_ID = 0
-DEFAULT_DB = "./data/yulelog.db"
 
 
 @dataclass(slots=True)
@@ -179,16 +179,17 @@ def _enable_line_editing(specs: Sequence[CommandSpec]) -> None:
         import readline
     except ImportError:
         return
-    meta = [":user", ":guild", ":channel", ":admin", ":name", ":help", ":quit"]
+    # Python's readline appends nothing after a completion, so whole words carry their own space.
+    meta = [":user ", ":guild ", ":channel ", ":admin ", ":name ", ":help", ":quit"]
 
     def candidates(buffer: str) -> list[str]:
         tokens = buffer.split()
         if buffer.endswith(" ") or not tokens:
             tokens.append("")
         if len(tokens) == 1:
-            return sorted({"/" + spec.path[0] for spec in specs}) + meta
+            return sorted({f"/{spec.path[0]} " for spec in specs}) + meta
         if len(tokens) == 2:
-            return sorted({sp.path[1] for sp in specs if "/" + sp.path[0] == tokens[0]})
+            return sorted({f"{sp.path[1]} " for sp in specs if "/" + sp.path[0] == tokens[0]})
         path = (tokens[0].lstrip("/"), tokens[1])
         return [f"{o.name}:" for sp in specs if sp.path == path for o in sp.options]
 
@@ -209,6 +210,12 @@ def main(argv: Sequence[str]) -> int:
         "--db", default=None, help="event log file (default: YULELOG_DB or ./data/yulelog.db)"
     )
     args = parser.parse_args(list(argv))
-    return asyncio.run(
-        run_console(args.db or os.environ.get("YULELOG_DB") or DEFAULT_DB, sys.stdin, sys.stdout)
-    )
+    values = dict(os.environ)
+    if args.db:
+        values["YULELOG_DB"] = args.db
+    try:
+        settings = load_settings(values, Path(".env"), mode="console")
+    except SettingsError as exc:
+        print(f"console: {exc}", file=sys.stderr)
+        return 2
+    return asyncio.run(run_console(settings.db_path, sys.stdin, sys.stdout))

@@ -22,7 +22,7 @@ NEEDS_MANAGE_SERVER = "Only members with the Manage Server permission can use /{
 
 async def invoke(spec: CommandSpec, inv: Invocation, values: Mapping[str, Any]) -> Reply:
     """Never raises for anything a user can cause; only cancellation escapes."""
-    if spec.manage_server and not inv.is_admin and not _organiser_may(spec):
+    if spec.manage_server and not inv.is_admin and not organiser_may(spec):
         return Reply(NEEDS_MANAGE_SERVER.format(name=spec.name))
     try:
         checked = validate(spec, values)
@@ -36,6 +36,6 @@ async def invoke(spec: CommandSpec, inv: Invocation, values: Mapping[str, Any]) 
         return Reply(UNEXPECTED)
 
 
-def _organiser_may(spec: CommandSpec) -> bool:
+def organiser_may(spec: CommandSpec) -> bool:
     """The season's organiser may draw without Manage Server; the domain checks who the organiser is."""
     return spec.path == ("santa", "draw")

@@ -1,0 +1,83 @@
+"""The Discord adapter: bots for both transports, shared hooks and errors, the DM dispatcher.
+
+The composition root needs only what is exported here.
+"""
+
+from app.adapters.discord.bots import (
+    CLIENT_HOOKS,
+    DEFAULT_LOADERS,
+    BotHandle,
+    build_gateway_bot,
+    build_rest_bot,
+)
+from app.adapters.discord.dispatcher import (
+    Dispatcher,
+    FailureReason,
+    OutboundMessage,
+    Outbox,
+    nonce_for,
+)
+from app.adapters.discord.hooks import (
+    CommandRefused,
+    InvalidOption,
+    MissingPermission,
+    OnCooldown,
+    cooldown,
+    manage_server_only,
+    require_permissions,
+)
+from app.adapters.discord.logcontext import InteractionIdFilter, current_interaction
+from app.adapters.discord.replies import answer, execute_and_reply, invocation_of
+from app.adapters.discord.runner import (
+    GatewayRunner,
+    ServeRunner,
+    StartupError,
+    run_gateway,
+    run_serve,
+)
+from app.adapters.discord.services import (
+    BotRuntime,
+    BotServices,
+    CommandExecutor,
+    Invocation,
+    Reply,
+    StoreProbe,
+    StoreStatus,
+)
+
+__all__ = [
+    "CLIENT_HOOKS",
+    "DEFAULT_LOADERS",
+    "BotHandle",
+    "BotRuntime",
+    "BotServices",
+    "CommandExecutor",
+    "CommandRefused",
+    "Dispatcher",
+    "FailureReason",
+    "GatewayRunner",
+    "InteractionIdFilter",
+    "InvalidOption",
+    "Invocation",
+    "MissingPermission",
+    "OnCooldown",
+    "OutboundMessage",
+    "Outbox",
+    "Reply",
+    "ServeRunner",
+    "StartupError",
+    "StoreProbe",
+    "StoreStatus",
+    "answer",
+    "build_gateway_bot",
+    "build_rest_bot",
+    "cooldown",
+    "current_interaction",
+    "execute_and_reply",
+    "invocation_of",
+    "manage_server_only",
+    "nonce_for",
+    "require_permissions",
+    "run_gateway",
+    "run_serve",
+]

@@ -1,0 +1,1 @@
+"""Lightbulb command modules; each exposes one `loader` (see `ALL_LOADERS`)."""

@@ -1,0 +1,98 @@
+"""`/admin health`: is the bot up, is the event log answering, how is the gateway."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Final
+
+import hikari
+import lightbulb
+
+from app.adapters.discord.hooks import MANAGE_SERVER, cooldown, manage_server_only
+from app.adapters.discord.replies import answer
+from app.adapters.discord.services import BotRuntime, BotServices, Reply, StoreStatus
+
+PROBE_TIMEOUT: Final = 2.0
+
+
+def format_duration(seconds: float) -> str:
+    """`3d 4h 05m 06s`, dropping leading zero units: short enough for one line."""
+    total = max(0, int(seconds))
+    days, rest = divmod(total, 86_400)
+    hours, rest = divmod(rest, 3_600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h {minutes:02d}m {secs:02d}s"
+    if hours:
+        return f"{hours}h {minutes:02d}m {secs:02d}s"
+    if minutes:
+        return f"{minutes}m {secs:02d}s"
+    return f"{secs}s"
+
+
+async def health_report(
+    services: BotServices, runtime: BotRuntime, *, probe_timeout: float = PROBE_TIMEOUT
+) -> Reply:
+    """Uptime, store status (bounded wait) and gateway latency, as one ephemeral message."""
+    lines = [
+        f"Up for {format_duration(services.clock() - runtime.started_at)} ({runtime.mode} mode)."
+    ]
+    if services.store_probe is not None:
+        try:
+            async with asyncio.timeout(probe_timeout):
+                status: StoreStatus = await services.store_probe()
+        except TimeoutError:
+            lines.append(f"Event store: not answering within {probe_timeout:g} s.")
+        else:
+            state = "OK" if status.ok else "PROBLEM"
+            detail = f" ({status.detail})" if status.detail else ""
+            lines.append(f"Event store: {state}, position {status.position}{detail}.")
+    latency = runtime.latency()
+    if runtime.mode == "gateway":
+        if latency is None or latency != latency:  # NaN until the first heartbeat is acknowledged
+            lines.append("Gateway latency: not measured yet.")
+        else:
+            lines.append(f"Gateway latency: {latency * 1000:.0f} ms.")
+    return Reply(text="\n".join(lines), ephemeral=True)
+
+
+def health_command() -> type[lightbulb.SlashCommand]:
+    """A fresh `/admin health` class (each client gets its own, with its own hook objects)."""
+
+    class Health(
+        lightbulb.SlashCommand,
+        name="health",
+        description="Uptime, event log status and gateway latency",
+        hooks=[manage_server_only, cooldown(5.0, allowed=2)],
+    ):
+        @lightbulb.invoke
+        async def invoke(
+            self,
+            ctx: lightbulb.Context,
+            services: BotServices = lightbulb.di.INJECTED,
+            runtime: BotRuntime = lightbulb.di.INJECTED,
+        ) -> None:
+            await answer(ctx, health_report(services, runtime), secret=True)
+
+    return Health
+
+
+def admin_group() -> lightbulb.Group:
+    """The `/admin` group with `health`; shared specs under `admin` can be added to it."""
+    group = lightbulb.Group(
+        "admin",
+        "Bot administration (Manage Server)",
+        default_member_permissions=MANAGE_SERVER,
+        contexts=[hikari.ApplicationContextType.GUILD],
+    )
+    group.register(health_command())
+    return group
+
+
+def admin_loader() -> lightbulb.Loader:
+    loader = lightbulb.Loader()
+    loader.command(admin_group())
+    return loader
+
+
+loader = admin_loader()

@@ -1,0 +1,433 @@
+"""A fake Discord on 127.0.0.1: the REST routes and the gateway a hikari bot uses.
+
+It speaks Discord's JSON (and the gateway's zlib-stream framing), keeps what the bot created, and
+records every request so tests can assert on what the bot sent. It is deliberately small: routes
+it does not know answer 404 in Discord's error shape, so a test notices a new dependency at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import datetime
+import json
+import time
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from tests.fakes.discord import payloads
+
+API = "/api/v10"
+
+
+@dataclass(slots=True)
+class Request:
+    """One request the bot made: method, path (without the /api/v10 prefix), query and body."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    body: Any
+    authorization: str | None
+
+
+@dataclass(slots=True)
+class GatewaySession:
+    """One gateway connection: what the bot sent and what it was sent."""
+
+    ws: web.WebSocketResponse
+    compressor: Any = field(default_factory=zlib.compressobj)
+    seq: int = 0
+    identify: dict[str, Any] | None = None
+    heartbeats: int = 0
+    sent: list[dict[str, Any]] = field(default_factory=list)
+
+
+def fake_token(bot_id: int) -> str:
+    """hikari reads the bot id from the token's first segment, so the fake token must carry it."""
+    first = base64.b64encode(str(bot_id).encode()).decode().rstrip("=")
+    return f"{first}.fake.{'x' * 27}"
+
+
+def _error(status: int, code: int, message: str) -> web.Response:
+    return web.json_response({"code": code, "message": message}, status=status)
+
+
+class FakeDiscord:
+    """Start with `async with FakeDiscord() as discord:`; point the bot at `discord.api_url`."""
+
+    def __init__(
+        self,
+        *,
+        application_id: int = 775799577604522054,
+        public_key_hex: str = "00" * 32,
+        heartbeat_interval_ms: int = 45_000,
+        nonce_ttl: float = 300.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.application_id = application_id
+        self.bot_id = application_id
+        self.token = fake_token(self.bot_id)
+        self.public_key_hex = public_key_hex
+        self.heartbeat_interval_ms = heartbeat_interval_ms
+        self.nonce_ttl = nonce_ttl
+        self.clock = clock
+        self.requests: list[Request] = []
+        self.commands: dict[int | None, list[dict[str, Any]]] = {}
+        self.callbacks: dict[str, list[dict[str, Any]]] = {}
+        self.followups: dict[str, list[dict[str, Any]]] = {}
+        self.originals: dict[str, dict[str, Any]] = {}
+        self.dm_channels: dict[int, int] = {}  # user id -> channel id
+        self.closed_dms: set[int] = set()  # users whose DMs answer 403 / 50007
+        self.messages: dict[int, list[dict[str, Any]]] = {}  # channel id -> created messages
+        self.sessions: list[GatewaySession] = []
+        self.fail_next: dict[str, list[int]] = {}  # route name -> statuses to answer first
+        self._nonces: dict[tuple[int, str], tuple[float, dict[str, Any]]] = {}
+        self._loading: set[str] = set()  # tokens whose deferral has not been edited yet
+        self._changed = asyncio.Condition()
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    async def __aenter__(self) -> FakeDiscord:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_get("/gateway", self._gateway)
+        app.router.add_route("*", API + "/{tail:.*}", self._rest)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        bound = [a for a in self._runner.addresses if isinstance(a, tuple)]
+        self.port = int(bound[0][1])
+
+    async def close(self) -> None:
+        for session in self.sessions:
+            if not session.ws.closed:
+                await session.ws.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}{API}"
+
+    @property
+    def gateway_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/gateway"
+
+    # -- assertions ------------------------------------------------------------------------------
+
+    def requests_to(self, method: str, path_prefix: str) -> list[Request]:
+        return [r for r in self.requests if r.method == method and r.path.startswith(path_prefix)]
+
+    async def wait_for(self, predicate: Callable[[], bool], within: float = 10.0) -> None:
+        """Wait until `predicate()` holds (re-checked on every request and gateway message)."""
+        async with asyncio.timeout(within), self._changed:
+            await self._changed.wait_for(predicate)
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    def all_messages(self) -> list[dict[str, Any]]:
+        return [m for msgs in self.messages.values() for m in msgs]
+
+    # -- gateway ---------------------------------------------------------------------------------
+
+    async def dispatch(self, event: str, data: dict[str, Any]) -> None:
+        """Send a DISPATCH to every connected, identified session."""
+        for session in self.sessions:
+            if session.identify is not None and not session.ws.closed:
+                session.seq += 1
+                await self._send(session, {"op": 0, "t": event, "s": session.seq, "d": data})
+
+    async def dispatch_interaction(self, payload: dict[str, Any]) -> None:
+        await self.dispatch("INTERACTION_CREATE", payload)
+
+    async def _send(self, session: GatewaySession, frame: dict[str, Any]) -> None:
+        raw = json.dumps(frame).encode()
+        data = session.compressor.compress(raw) + session.compressor.flush(zlib.Z_SYNC_FLUSH)
+        session.sent.append(frame)
+        await session.ws.send_bytes(data)
+
+    async def _gateway(self, request: web.Request) -> web.StreamResponse:
+        query = request.query
+        if query.get("compress") != "zlib-stream" or query.get("encoding") != "json":
+            return web.Response(status=400, text="this fake speaks json over zlib-stream only")
+        ws = web.WebSocketResponse(max_msg_size=0)
+        await ws.prepare(request)
+        session = GatewaySession(ws=ws)
+        self.sessions.append(session)
+        hello = {"op": 10, "d": {"heartbeat_interval": self.heartbeat_interval_ms}}
+        await self._send(session, hello)
+        async for message in ws:
+            # Discord takes JSON as text or binary frames; hikari sends binary.
+            if message.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
+                continue
+            frame = json.loads(message.data)
+            op = frame.get("op")
+            if op == 1:
+                session.heartbeats += 1
+                await self._send(session, {"op": 11})
+            elif op == 2:
+                if frame["d"].get("token") != self.token:
+                    await ws.close(code=4004, message=b"Authentication failed.")
+                    break
+                session.identify = frame["d"]
+                session.seq += 1
+                await self._send(
+                    session, {"op": 0, "t": "READY", "s": session.seq, "d": self._ready()}
+                )
+            elif op == 6:
+                await self._send(session, {"op": 9, "d": False})
+            await self._notify()
+        await self._notify()
+        return ws
+
+    def _ready(self) -> dict[str, Any]:
+        me = payloads.user(self.bot_id, "yulelog", bot=True) | {
+            "mfa_enabled": False,
+            "flags": 0,
+            "verified": True,
+            "email": None,
+        }
+        return {
+            "v": 10,
+            "user": me,
+            "guilds": [],
+            "session_id": f"session-{len(self.sessions)}",
+            "resume_gateway_url": self.gateway_url,
+            "shard": [0, 1],
+            "application": {"id": str(self.application_id), "flags": 0},
+        }
+
+    # -- REST ------------------------------------------------------------------------------------
+
+    async def _rest(self, request: web.Request) -> web.StreamResponse:
+        path = "/" + request.match_info["tail"]
+        body: Any = None
+        if request.can_read_body:
+            if request.content_type == "application/json":
+                body = await request.json()
+            elif request.content_type.startswith("multipart/"):
+                form = await request.post()
+                raw = form.get("payload_json")
+                body = json.loads(raw if isinstance(raw, str) else "null")
+        self.requests.append(
+            Request(
+                method=request.method,
+                path=path,
+                query=dict(request.query),
+                body=body,
+                authorization=request.headers.get("Authorization"),
+            )
+        )
+        try:
+            return await self._route(request.method, path, request, body)
+        finally:
+            await self._notify()
+
+    def _authorised(self, request: web.Request) -> bool:
+        return request.headers.get("Authorization") == f"Bot {self.token}"
+
+    async def _route(self, method: str, path: str, request: web.Request, body: Any) -> web.Response:
+        parts = path.strip("/").split("/")
+        # Interaction callbacks and webhook follow-ups are authorised by their token alone.
+        if parts[0] == "interactions" and method == "POST" and len(parts) == 4:
+            with_response = request.query.get("with_response") == "true"
+            return self._callback(parts[1], parts[2], body, with_response=with_response)
+        if parts[0] == "webhooks" and len(parts) >= 3:
+            return self._webhook(method, parts, body)
+        if not self._authorised(request):
+            return _error(401, 0, "401: Unauthorized")
+        if (statuses := self.fail_next.get(f"{method} {parts[0]}")) and statuses:
+            status = statuses.pop(0)
+            return _error(status, 0, f"{status}: injected by the fake")
+        if parts[0] == "applications" and parts[1:2] != [str(self.application_id)]:
+            return _error(404, 10002, "Unknown Application")
+        match (method, parts):
+            case ("GET", ["gateway", "bot"]):
+                return web.json_response(
+                    {
+                        "url": self.gateway_url,
+                        "shards": 1,
+                        "session_start_limit": {
+                            "total": 1000,
+                            "remaining": 999,
+                            "reset_after": 0,
+                            "max_concurrency": 1,
+                        },
+                    }
+                )
+            case ("GET", ["oauth2", "applications", "@me"]):
+                return web.json_response(self._application())
+            case ("GET", ["users", "@me"]):
+                return web.json_response(payloads.user(self.bot_id, "yulelog", bot=True))
+            case ("GET", ["applications", _, "commands"]):
+                return web.json_response(self.commands.get(None, []))
+            case ("PUT", ["applications", _, "commands"]):
+                return web.json_response(self._put_commands(None, body))
+            case ("GET", ["applications", _, "guilds", guild_id, "commands"]):
+                return web.json_response(self.commands.get(int(guild_id), []))
+            case ("PUT", ["applications", _, "guilds", guild_id, "commands"]):
+                return web.json_response(self._put_commands(int(guild_id), body))
+            case ("POST", ["users", "@me", "channels"]):
+                return web.json_response(self._dm_channel(int(body["recipient_id"])))
+            case ("POST", ["channels", channel_id, "messages"]):
+                return self._create_message(int(channel_id), body)
+        return _error(404, 0, "404: Not Found")
+
+    def _application(self) -> dict[str, Any]:
+        return {
+            "id": str(self.application_id),
+            "name": "Yulelog (fake)",
+            "icon": None,
+            "description": "",
+            "bot_public": True,
+            "bot_require_code_grant": False,
+            "owner": payloads.user(1, "owner"),
+            "verify_key": self.public_key_hex,
+            "flags": 0,
+            "team": None,
+            "approximate_guild_count": 1,
+            "approximate_user_install_count": 0,
+        }
+
+    def _put_commands(self, guild_id: int | None, body: Any) -> list[dict[str, Any]]:
+        created = []
+        for command in body:
+            stored = dict(command)
+            stored.setdefault("type", 1)
+            stored.setdefault("description", "")
+            stored.setdefault("default_member_permissions", None)
+            stored.setdefault("options", [])
+            if stored["default_member_permissions"] is not None:
+                stored["default_member_permissions"] = str(stored["default_member_permissions"])
+            stored |= {
+                "id": str(payloads.snowflake()),
+                "application_id": str(self.application_id),
+                "version": str(payloads.snowflake()),
+            }
+            if guild_id is not None:
+                stored["guild_id"] = str(guild_id)
+            created.append(stored)
+        self.commands[guild_id] = created
+        return created
+
+    def _callback(
+        self, interaction_id: str, token: str, body: Any, *, with_response: bool
+    ) -> web.Response:
+        answered = self.callbacks.setdefault(interaction_id, [])
+        if answered:
+            return _error(400, 40060, "Interaction has already been acknowledged.")
+        answered.append(body)
+        data = body.get("data") or {}
+        flags = int(data.get("flags") or 0)
+        message = self._message(0, data.get("content"), flags)
+        self.originals[token] = message
+        if body["type"] == 5:
+            self._loading.add(token)
+        if not with_response:
+            return web.Response(status=204)
+        callback: dict[str, Any] = {
+            "id": interaction_id,
+            "type": 2,
+            "response_message_id": message["id"],
+            "response_message_loading": body["type"] == 5,
+            "response_message_ephemeral": bool(flags & 64),
+        }
+        resource: dict[str, Any] = {"type": body["type"]}
+        if body["type"] == 4:
+            resource["message"] = message
+        return web.json_response({"interaction": callback, "resource": resource})
+
+    def _webhook(self, method: str, parts: list[str], body: Any) -> web.Response:
+        token = parts[2]
+        if method == "POST" and len(parts) == 3:
+            if token in self._loading:
+                # Discord: the first follow-up after a deferral edits the loading message, and
+                # keeps the deferral's flags (an existing message's visibility cannot change).
+                self._loading.discard(token)
+                message = self.originals[token]
+                message.update(content=body.get("content") or "")
+            else:
+                flags = body.get("flags") or 0
+                message = self._message(0, body.get("content"), flags, webhook=True)
+            self.followups.setdefault(token, []).append(message)
+            return web.json_response(message)
+        if method == "PATCH" and parts[3:] == ["messages", "@original"]:
+            original = self.originals.get(token)
+            if original is None:
+                return _error(404, 10008, "Unknown Message")
+            self._loading.discard(token)
+            original.update(content=body.get("content", original["content"]))
+            return web.json_response(original)
+        return _error(404, 0, "404: Not Found")
+
+    def _dm_channel(self, user_id: int) -> dict[str, Any]:
+        channel_id = self.dm_channels.setdefault(user_id, payloads.snowflake())
+        return {
+            "id": str(channel_id),
+            "type": 1,
+            "last_message_id": None,
+            "recipients": [payloads.user(user_id)],
+        }
+
+    def _create_message(self, channel_id: int, body: Any) -> web.Response:
+        recipient = next((u for u, c in self.dm_channels.items() if c == channel_id), None)
+        if recipient is not None and recipient in self.closed_dms:
+            return _error(403, 50007, "Cannot send messages to this user")
+        nonce = body.get("nonce")
+        now = self.clock()
+        if nonce is not None and body.get("enforce_nonce"):
+            seen = self._nonces.get((channel_id, str(nonce)))
+            if seen is not None and now - seen[0] < self.nonce_ttl:
+                return web.json_response(seen[1])
+        message = self._message(channel_id, body.get("content"), body.get("flags", 0))
+        if nonce is not None:
+            message["nonce"] = nonce
+            if body.get("enforce_nonce"):
+                self._nonces[(channel_id, str(nonce))] = (now, message)
+        self.messages.setdefault(channel_id, []).append(message)
+        return web.json_response(message)
+
+    def _message(
+        self, channel_id: int, content: str | None, flags: int, *, webhook: bool = False
+    ) -> dict[str, Any]:
+        message: dict[str, Any] = {
+            "id": str(payloads.snowflake()),
+            "channel_id": str(channel_id),
+            "author": payloads.user(self.bot_id, "yulelog", bot=True),
+            "content": content or "",
+            "timestamp": datetime.datetime.now(datetime.UTC).isoformat(),
+            "edited_timestamp": None,
+            "tts": False,
+            "mention_everyone": False,
+            "mentions": [],
+            "mention_roles": [],
+            "attachments": [],
+            "embeds": [],
+            "pinned": False,
+            "type": 0,
+            "flags": flags or 0,
+            "components": [],
+        }
+        if webhook:
+            message |= {
+                "webhook_id": str(self.application_id),
+                "application_id": str(self.application_id),
+            }
+        return message
