@@ -20,6 +20,7 @@ from app.replaytool.errors import ToolError
 from app.replaytool.events import BackupMade
 from app.replaytool.logaccess import VerifyReport, open_log, verify_database
 from app.replaytool.sqlitefile import check_new_file, online_copy, publish_new, remove_quietly
+from eventstore import ANY, EventStore, NewEvent, RecordedEvent
 
 _NAME = re.compile(r"^yulelog-(\d{8}T\d{6}Z)(?:-(\d+))?\.db$")
 
@@ -160,3 +161,24 @@ def backup_made_event(result: BackupResult, requested_by: int | None = None) -> 
         pruned=tuple(p.name for p in result.pruned),
         requested_by=requested_by,
     )
+
+
+BACKUP_STREAM = "admin/backups"
+_BACKUP_IDS = uuid.UUID("2d7c9a54-3f1e-4b8a-9c6d-1e0f5a7b3c21")
+
+
+async def record_backup(
+    store: EventStore, result: BackupResult, requested_by: int | None = None
+) -> RecordedEvent:
+    """Append `admin.BackupMade` for `result` to the `admin/backups` stream.
+
+    The event id derives from the backup's file name, so a retried recording (a crash between the
+    backup and the append) returns the original record instead of recording twice. The store's
+    registry must know `admin.BackupMade` (see `events.PREFIX`).
+    """
+    event = NewEvent(
+        backup_made_event(result, requested_by),
+        event_id=uuid.uuid5(_BACKUP_IDS, result.path.name),
+    )
+    records = await store.append(BACKUP_STREAM, [event], expected_version=ANY)
+    return records[0]

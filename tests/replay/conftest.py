@@ -25,7 +25,7 @@ class Run:
     err: str
 
 
-def run_cli(*argv: str | Path) -> Run:
+def run_cli(*argv: str | Path | int) -> Run:
     """`main(argv)` in-process with stdout/stderr captured (argparse writes to sys.stderr)."""
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):

@@ -11,7 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from app.replaytool.backup import backup_made_event, backup_to, list_backups, make_backup
+from app.replaytool.backup import (
+    BACKUP_STREAM,
+    backup_made_event,
+    backup_to,
+    list_backups,
+    make_backup,
+    record_backup,
+)
 from app.replaytool.errors import ToolError
 from app.replaytool.events import BackupMade
 from app.replaytool.wiring import app_registry
@@ -176,6 +183,17 @@ async def test_backup_made_is_a_registered_event_the_bot_can_record(
     assert recs[0].event == event
     assert event.last_position == result.last_position == result.event_count
     assert event.file_name == result.path.name
+
+
+async def test_record_backup_appends_once_even_when_retried(log_copy: Path, tmp_path: Path) -> None:
+    result = await make_backup(log_copy, tmp_path / "b", keep=2, now=NOW)
+    async with EventStore(":memory:", registry=app_registry()) as store:
+        first = await record_backup(store, result)
+        again = await record_backup(store, result)
+        assert again == first
+        assert await store.stream_version(BACKUP_STREAM) == 1
+    assert first.type == "admin.BackupMade"
+    assert first.event.requested_by is None
 
 
 async def test_make_backup_of_a_foreign_file_fails_and_leaves_no_files(tmp_path: Path) -> None:

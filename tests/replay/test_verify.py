@@ -15,7 +15,7 @@ from tests.replay.conftest import run_cli
 K = 137  # the position each damage starts at
 
 
-def _damage(path: Path, sql: Callable[[sqlite3.Connection], None]) -> None:
+def _damage(path: Path, sql: Callable[[sqlite3.Connection], object]) -> None:
     con = sqlite3.connect(path, isolation_level=None)
     try:
         con.execute("DROP TRIGGER events_refuse_update")
