@@ -361,7 +361,7 @@ async def run_restore(args: argparse.Namespace, console: Console) -> int:
         f"  2. keep the current log: mv {db} {db}.before-restore "
         "(move its -wal/-shm files too, if any)"
     )
-    console.print(f"  3. mv {out} {db}   (or point the bot's database setting at {out})")
+    console.print(f"  3. mv {out} {db}   (or start the bot with YULELOG_DB={out})")
     console.print(
         "  4. start the bot; read models load their snapshots up to the restore point and catch up"
     )

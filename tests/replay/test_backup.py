@@ -23,6 +23,7 @@ from app.replaytool.errors import ToolError
 from app.replaytool.events import BackupMade
 from app.replaytool.wiring import app_registry
 from eventstore import EventStore
+from tests.replay.conftest import run_cli
 from tests.replay.test_cli import SCRIPT
 
 NOW = datetime(2026, 12, 24, 3, 0, tzinfo=UTC)
@@ -215,3 +216,32 @@ async def test_make_backup_rejects_a_naive_time_or_keep_below_one(
         await make_backup(log_copy, tmp_path, keep=0, now=NOW)
     with pytest.raises(ValueError, match="timezone"):
         await make_backup(log_copy, tmp_path, keep=1, now=NOW.replace(tzinfo=None))
+
+
+async def test_read_subcommands_work_while_the_bot_appends(log_copy: Path) -> None:
+    async with EventStore(log_copy, registry=app_registry()) as store:
+        start = await store.head_position()
+        appender = Appender(store)
+        task = asyncio.create_task(appender.run())
+        try:
+            await appender.wait_for_more(3)
+            runs = {}
+            for argv in (
+                ("verify",),
+                ("stats",),
+                ("state", "--at", str(start)),
+                ("audit", "--json", "--stream", "admin/filler"),
+                ("rebuild",),
+            ):
+                runs[argv[0]] = await asyncio.to_thread(
+                    run_cli, argv[0], "--db", log_copy, *argv[1:]
+                )
+                await appender.wait_for_more(1)  # the bot really is writing in between
+        finally:
+            appender.stop = True
+            await task
+    for name, run in runs.items():
+        assert run.code == 0, (name, run.err)
+    verified = int(runs["verify"].out.split()[1])
+    assert start < verified < start + appender.count
+    assert runs["audit"].out.count("\n") >= 3

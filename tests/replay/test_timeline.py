@@ -305,3 +305,19 @@ def test_a_long_audit_listing_streams_as_pages(generated: GeneratedLog) -> None:
     assert pages >= 2
     assert len(re.findall(r"^\W*position\W+recorded at", run.out, re.MULTILINE)) == pages
     assert run.out.rstrip().endswith(f"{generated.event_count} events")
+
+
+def test_rebuild_on_a_terminal_shows_a_progress_bar(generated: GeneratedLog) -> None:
+    import argparse
+    import io
+
+    from rich.console import Console
+
+    from app.replaytool.commands import run_rebuild
+
+    screen = io.StringIO()
+    console = Console(file=screen, force_terminal=True, width=100, highlight=False)
+    code = asyncio.run(run_rebuild(argparse.Namespace(db=generated.path), console))
+    assert code == 0
+    assert "rebuilding" in screen.getvalue()
+    assert f"from {generated.event_count} events" in screen.getvalue()
