@@ -21,7 +21,7 @@ from app.replaytool.errors import ToolError
 from app.replaytool.history import HISTORY_PROJECTION, history_rows
 from app.replaytool.logaccess import VerifyReport, open_log, resolve_point, verify_database
 from app.replaytool.prefixcopy import copy_prefix
-from app.replaytool.readmodels import print_read_models
+from app.replaytool.readmodels import as_json, print_read_models
 from app.replaytool.replaying import fold_all, paused_gc
 from app.replaytool.sqlitefile import check_new_file, publish_new, remove_quietly
 from app.replaytool.stats import collect_stats
@@ -279,7 +279,7 @@ async def run_state(args: argparse.Namespace, console: Console) -> int:
         doc = {
             "position": position,
             "recorded_at": at.recorded_at,
-            "read_models": {name: msgspec.to_builtins(s) for name, s in states.items()},
+            "read_models": {name: as_json(s, args.guild) for name, s in states.items()},
         }
         console.file.write(_json.encode(doc).decode() + "\n")
         return 0

@@ -78,6 +78,22 @@ def _history(console: Console, state: HistoryState, guild: int | None) -> None:
     render.emit(console, t)
 
 
+def as_json(state: Any, guild: int | None) -> Any:
+    """A read model as JSON-ready builtins, cut down to one server when `guild` is given."""
+    doc = msgspec.to_builtins(state)
+    if guild is None or not isinstance(doc, dict):
+        return doc
+    if isinstance(doc.get("guilds"), dict):
+        doc["guilds"] = {k: v for k, v in doc["guilds"].items() if k == guild}
+    if isinstance(doc.get("pending"), dict):
+        doc["pending"] = {
+            k: v
+            for k, v in doc["pending"].items()
+            if isinstance(v, dict) and v.get("guild_id") == guild
+        }
+    return doc
+
+
 def print_read_models(console: Console, states: dict[str, Any], *, guild: int | None) -> None:
     counts = next((s for s in states.values() if isinstance(s, OrganiserState)), None)
     if guild is not None and not any(guild in getattr(s, "guilds", {}) for s in states.values()):

@@ -245,3 +245,13 @@ async def test_read_subcommands_work_while_the_bot_appends(log_copy: Path) -> No
     verified = int(runs["verify"].out.split()[1])
     assert start < verified < start + appender.count
     assert runs["audit"].out.count("\n") >= 3
+
+
+def test_cli_backup_refuses_an_existing_file(log_copy: Path, tmp_path: Path) -> None:
+    out = tmp_path / "exists.db"
+    out.write_bytes(b"an older backup")
+    run = run_cli("backup", "--db", log_copy, "--out", out)
+    assert run.code == 1
+    assert "already exists" in run.err
+    assert out.read_bytes() == b"an older backup"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["copy.db", "exists.db"]

@@ -54,6 +54,18 @@ def test_state_at_year_end_equals_what_the_live_process_had(
     assert doc["read_models"] == normal(generated.year_end_models[year])
 
 
+def test_state_json_for_one_guild_holds_only_that_guild(generated: GeneratedLog) -> None:
+    guild = generated.guild_ids[2]
+    run = run_cli("state", "--db", generated.path, "--at", "2025-12-02", "--json", "--guild", guild)
+    assert run.code == 0, run.err
+    models = msgspec.json.decode(run.out)["read_models"]
+    for name, model in models.items():
+        if "guilds" in model:
+            assert list(model["guilds"]) == [str(guild)], name
+        for due in model.get("pending", {}).values():
+            assert due["guild_id"] == guild
+
+
 def test_state_human_output_lists_each_servers_seasons(generated: GeneratedLog) -> None:
     guild = generated.guild_ids[0]
     run = run_cli("state", "--db", generated.path, "--at", year_end(2025), "--guild", guild)
