@@ -36,6 +36,7 @@ from typing import Any
 import msgspec
 
 from eventstore import ANY, EventRegistry, EventStore, RecordedEvent, rebuild, state_at
+from eventstore.ids import new_event_id
 
 MEMO = (
     "for the winter market: " + "x" * 190
@@ -136,7 +137,7 @@ def raw_batch_appends(path: str, total: int, batch: int = 100) -> float:
                         i // 100 + 1,
                         "bank.Withdrawn" if type(p) is Withdrawn else "bank.Deposited",
                         1,
-                        uuid.uuid4().bytes,
+                        new_event_id()[1],  # the same time-ordered ids the store writes
                         "2026-12-01T00:00:00.000000Z",
                         None,
                         None,

@@ -30,7 +30,8 @@ class NewEvent(msgspec.Struct, frozen=True):
     """An event to append, with the ids that make retries idempotent and traces followable.
 
     A deterministic ``event_id`` (e.g. uuid5 of an interaction id) is what lets a retried command be
-    recognised and answered with the original records instead of being recorded twice.
+    recognised and answered with the original records instead of being recorded twice. Without
+    one, `EventStore.append` generates a fresh time-ordered UUID (version 7, see `eventstore.ids`).
     """
 
     payload: msgspec.Struct
