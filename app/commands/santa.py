@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from app.bootstrap import App
 from app.commands.spec import (
@@ -23,6 +23,8 @@ from app.commands.spec import (
 from app.domain import santa as s
 from app.projections import santa as views
 from app.projections import santa_history as hist
+
+E = TypeVar("E", s.AddExclusion, s.RemoveExclusion)
 
 #: Reply texts are cut to Discord's message limit; the console prints the same text.
 REPLY_MAX_CHARS = 2000
@@ -85,29 +87,14 @@ def santa_specs(app: App) -> list[CommandSpec]:
         return Reply("Wishlist saved." + (" Your Santa has been told." if told else ""))
 
     async def exclude(inv: Invocation, o: Mapping[str, Any]) -> Reply:
-        cmd = s.AddExclusion(
-            guild_id=inv.guild_id,
-            actor_id=inv.user_id,
-            actor_is_admin=inv.is_admin,
-            giver_id=int(o["giver"]),
-            receiver_id=int(o["receiver"]),
-            two_way=bool(o.get("both_ways", False)),
-        )
+        cmd = _exclusion(s.AddExclusion, inv, o)
         await app.santa(cmd, idempotency_key=inv.interaction_id)
         arrow = "and" if cmd.two_way else "won't give to"
         tail = " won't be paired either way." if cmd.two_way else "."
         return Reply(f"Exclusion saved: <@{cmd.giver_id}> {arrow} <@{cmd.receiver_id}>{tail}")
 
     async def unexclude(inv: Invocation, o: Mapping[str, Any]) -> Reply:
-        cmd = s.RemoveExclusion(
-            guild_id=inv.guild_id,
-            actor_id=inv.user_id,
-            actor_is_admin=inv.is_admin,
-            giver_id=int(o["giver"]),
-            receiver_id=int(o["receiver"]),
-            two_way=bool(o.get("both_ways", False)),
-        )
-        await app.santa(cmd, idempotency_key=inv.interaction_id)
+        await app.santa(_exclusion(s.RemoveExclusion, inv, o), idempotency_key=inv.interaction_id)
         return Reply("Exclusion removed.")
 
     async def draw(inv: Invocation, o: Mapping[str, Any]) -> Reply:
@@ -383,6 +370,17 @@ def _deadline(raw: str | None, year: int, month: int, day: int, name: str) -> da
             else parsed.replace(tzinfo=UTC)
         )
     return parsed.astimezone(UTC)
+
+
+def _exclusion(cls: type[E], inv: Invocation, o: Mapping[str, Any]) -> E:
+    return cls(
+        guild_id=inv.guild_id,
+        actor_id=inv.user_id,
+        actor_is_admin=inv.is_admin,
+        giver_id=int(o["giver"]),
+        receiver_id=int(o["receiver"]),
+        two_way=bool(o.get("both_ways", False)),
+    )
 
 
 def _cut(text: str) -> str:
