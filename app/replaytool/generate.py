@@ -334,8 +334,8 @@ async def generate_log(
 
 
 def _fold_wal(path: Path) -> None:
-    """Leave one self-contained file: the store's last connection to close may be a read-only one,
-    which cannot checkpoint, so the log would otherwise stay in the `-wal` file beside it."""
+    """Leave one self-contained file (nothing in a `-wal` beside it), so tests and benchmarks can
+    copy the log as a single file whatever connection happened to close last."""
     con = sqlite3.connect(path)
     try:
         con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
