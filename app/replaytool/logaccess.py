@@ -1,7 +1,8 @@
 """Opening the log for the tool: refuse missing or foreign files with one clear sentence, open the
 store read-only, and turn `--at` into a position.
 
-Every read path of the tool goes through `open_log`, so no subcommand can open the source writable.
+Every store the tool opens goes through `open_log` (`readonly=True`), and the plain-sqlite3 paths
+(`stats`, `restore`'s copy, `backup`) open the source with `mode=ro`: no subcommand can write it.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Folding the log through projections with a progress callback (the store's `rebuild` has none).
 
-Same loop shape as the store's: one batch at a time, each projection's `apply` bound once per batch,
-so the per-event cost is the apply itself; the store prefetches the next batch while this one is
-folded.
+Same path as the store's `rebuild`: `fold_batches` fetches, decodes and folds on one worker thread,
+one chunk at a time, each projection's `apply` looked up once per chunk, so the per-event cost is
+the apply itself.
 """
 
 from __future__ import annotations
