@@ -14,7 +14,7 @@ import sqlite3
 from eventstore.errors import BackupError
 from eventstore.integrity import verify_connection
 from eventstore.records import VerifyResult
-from eventstore.schema import EVENT_COLUMNS, INSERT_EVENT, check_format, initialise
+from eventstore.schema import ALL_COLUMNS, INSERT_EVENT, check_format, initialise
 
 _CHUNK = 5000
 
@@ -64,7 +64,7 @@ def copy_prefix(source: sqlite3.Connection, out_path: str, until_position: int) 
         try:
             dest.execute("BEGIN IMMEDIATE")
             cur = source.execute(
-                f"SELECT {EVENT_COLUMNS} FROM events WHERE position <= ? ORDER BY position",
+                f"SELECT {ALL_COLUMNS} FROM events WHERE position <= ? ORDER BY position",
                 (until_position,),
             )
             while rows := cur.fetchmany(_CHUNK):

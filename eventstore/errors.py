@@ -45,8 +45,9 @@ class UnknownEventType(EventStoreError):
 
 
 class UpcastError(EventStoreError):
-    """A stored event cannot be brought to the current schema version (missing upcaster, newer
-    data).
+    """A stored event cannot be brought to the current schema version.
+
+    Either an upcaster step is missing, or the data is newer than the code reading it.
     """
 
 

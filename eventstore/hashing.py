@@ -17,6 +17,8 @@ GENESIS = bytes(32)
 """The 'previous hash' of position 1."""
 
 _encode = msgspec.msgpack.Encoder().encode
+encode_canonical = _encode
+"""Encodes the canonical tuple itself (the writer's hot loop builds the tuple inline)."""
 
 
 def canonical_bytes(

@@ -10,6 +10,7 @@ never trusted.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import logging
 from collections.abc import Sequence
@@ -28,8 +29,9 @@ _encode = msgspec.msgpack.Encoder().encode
 
 
 class Projection(Protocol[S]):
-    """A read model: ``name`` keys its checkpoints and snapshots, so change it when the fold
-    changes.
+    """A read model folded from the log.
+
+    ``name`` keys its checkpoints and snapshots, so change it whenever the fold changes.
     """
 
     @property
@@ -44,7 +46,11 @@ class Projection(Protocol[S]):
         """The state before any event."""
 
     def apply(self, state: S, rec: RecordedEvent) -> S:
-        """Fold one event in; may mutate ``state`` in place and return it."""
+        """Fold one event in; may mutate ``state`` in place and return it.
+
+        A pure fold: `rebuild` and `state_at` call it on a worker thread, the live runner on the
+        event loop, so it must not touch anything but ``state`` and ``rec``.
+        """
 
 
 class ProjectionFailed(EventStoreError):
@@ -96,30 +102,38 @@ async def _load_slot(
     return _Slot(projection, projection.initial(), 0)
 
 
-async def _snapshot(store: EventStore, slot: _Slot) -> None:
-    await store.save_snapshot(slot.projection.name, slot.position, _encode(slot.state))
-    await store.save_checkpoint(slot.projection.name, slot.position)
-    slot.snapshot_position = slot.position
+Snapshot = tuple[str, int, bytes]
 
 
-async def _fold(
-    store: EventStore, slots: Sequence[_Slot], chunk: list[RecordedEvent], every: int | None
-) -> None:
-    """Apply a chunk, cutting it wherever a snapshot falls due so snapshots land every ``every``."""
+def _fold(slots: Sequence[_Slot], chunk: list[RecordedEvent], every: int | None) -> list[Snapshot]:
+    """Apply a chunk, cutting it wherever a snapshot falls due; returns the snapshots to store.
+
+    Snapshots are encoded at the cut, while the state is exactly "after the event at that position"
+    (apply may mutate state in place, so encoding later would capture a later state).
+    """
     if not every or not slots:
         _apply_chunk(slots, chunk)
-        return
+        return []
+    due_snapshots: list[Snapshot] = []
     while chunk:
         due = min(s.snapshot_position for s in slots) + every
         if chunk[-1].position < due:
             _apply_chunk(slots, chunk)
-            return
+            break
         cut = max(due - chunk[0].position + 1, 1)  # positions are contiguous within a chunk
         head, chunk = chunk[:cut], chunk[cut:]
         _apply_chunk(slots, head)
         for slot in slots:
             if slot.position - slot.snapshot_position >= every:
-                await _snapshot(store, slot)
+                due_snapshots.append((slot.projection.name, slot.position, _encode(slot.state)))
+                slot.snapshot_position = slot.position
+    return due_snapshots
+
+
+async def _save(store: EventStore, snapshot: Snapshot) -> None:
+    name, position, data = snapshot
+    await store.save_snapshot(name, position, data)
+    await store.save_checkpoint(name, position)
 
 
 async def _replay(
@@ -128,9 +142,21 @@ async def _replay(
     until_position: int | None,
     snapshot_every: int | None,
 ) -> None:
+    """Fold a range of the log into ``slots`` on a store worker thread (see `fold_batches`)."""
     start = min((s.position for s in slots), default=0) + 1
-    async for chunk in store.read_all_batches(start, until_position):
-        await _fold(store, slots, chunk, snapshot_every)
+    loop = asyncio.get_running_loop()
+    writes: list[concurrent.futures.Future[None]] = []
+
+    def consume(chunk: list[RecordedEvent]) -> None:
+        for snapshot in _fold(slots, chunk, snapshot_every):
+            # written by the store's writer while the replay goes on
+            writes.append(asyncio.run_coroutine_threadsafe(_save(store, snapshot), loop))
+
+    try:
+        await store.fold_batches(consume, start, until_position)
+    finally:
+        for write in writes:
+            await asyncio.wrap_future(write)
 
 
 async def rebuild(
@@ -220,8 +246,10 @@ class ProjectionRunner:
             async for chunk in self._store.subscribe_batches(
                 start, poll_interval=self._poll_interval
             ):
-                await _fold(self._store, slots, chunk, self._snapshot_every)
+                due = _fold(slots, chunk, self._snapshot_every)
                 self._wake()
+                for snapshot in due:
+                    await _save(self._store, snapshot)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -253,7 +281,10 @@ class ProjectionRunner:
         if snapshot and self._snapshot_every and self._store.is_open and self._error is None:
             for slot in self._slots.values():
                 if slot.position > slot.snapshot_position:
-                    await _snapshot(self._store, slot)
+                    await _save(
+                        self._store, (slot.projection.name, slot.position, _encode(slot.state))
+                    )
+                    slot.snapshot_position = slot.position
 
     async def __aenter__(self) -> ProjectionRunner:
         await self.start()

@@ -30,7 +30,8 @@ class NewEvent(msgspec.Struct, frozen=True):
     """An event to append, with the ids that make retries idempotent and traces followable.
 
     A deterministic ``event_id`` (e.g. uuid5 of an interaction id) is what lets a retried command be
-    recognised and answered with the original records instead of being recorded twice.
+    recognised and answered with the original records instead of being recorded twice. Without
+    one, `EventStore.append` generates a fresh time-ordered UUID (version 7, see `eventstore.ids`).
     """
 
     payload: msgspec.Struct
@@ -67,8 +68,10 @@ class RecordedEvent(msgspec.Struct, frozen=True, array_like=True, gc=False):
 
 
 class VerifyResult(msgspec.Struct, frozen=True, kw_only=True):
-    """Outcome of recomputing the hash chain; ``first_bad_position`` is where the log stops being
-    trustworthy.
+    """Outcome of recomputing the hash chain.
+
+    ``first_bad_position`` is where the log stops being trustworthy; ``head_hash`` is the chain's
+    last good hash, for comparison with a copy kept elsewhere (truncation keeps a valid chain).
     """
 
     ok: bool

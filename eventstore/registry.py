@@ -1,5 +1,4 @@
-"""Event types, their stable names and schema versions, and upcasters from old versions to current
-ones.
+"""Event types: stable names, schema versions, and upcasters from old versions to current ones.
 
 Names, not Python class paths, are stored in the log, so classes can move between modules freely.
 Old events are never rewritten (the log is append-only and hash-chained); instead each read brings
@@ -106,9 +105,7 @@ class EventRegistry:
         return self.decoder(name, schema_version)(data)
 
     def decoder(self, name: str, schema_version: int) -> Decode:
-        """A cached decode function for one (type, stored version) pair; the replay loop's fast
-        path.
-        """
+        """A cached decode function for one (type, stored version) pair: replay's fast path."""
         key = (name, schema_version)
         fn = self._decoders.get(key)
         if fn is None:

@@ -1,5 +1,11 @@
 """The on-disk format: tables, append-only triggers, the format marker, and connection settings.
 
+Each event row keeps every field in its own column (indexes, SQL inspection, the hash chain) plus
+``head``: the MessagePack encoding of the record without its payload, written once by the writer.
+Readers fetch only ``(head, data)`` and decode thousands of heads with one msgspec call; fetching
+eleven separate columns through the sqlite3 module cost more than everything else in a replay.
+`verify` checks every head against its columns, so the copy cannot drift unnoticed.
+
 A file is recognised by ``PRAGMA application_id`` *and* a ``meta`` row, so tools can refuse an
 unrelated SQLite database with a clear message instead of creating tables in it or misreading it.
 """
@@ -16,6 +22,7 @@ from eventstore.errors import NotAnEventStore
 APPLICATION_ID = 0x59554C45  # "YULE"
 FORMAT = "yulelog-eventstore/1"
 MEMORY = ":memory:"
+PAGE_SIZE = 8192
 
 EVENT_COLUMNS = (
     "position, stream_id, version, type, schema_version, event_id, recorded_at, "
@@ -40,6 +47,7 @@ DDL: tuple[str, ...] = (
         correlation_id TEXT,
         data BLOB NOT NULL,
         hash BLOB NOT NULL,
+        head BLOB NOT NULL,
         UNIQUE (stream_id, version)
     )""",
     """CREATE TRIGGER IF NOT EXISTS events_refuse_update BEFORE UPDATE ON events
@@ -61,7 +69,11 @@ DDL: tuple[str, ...] = (
     f"PRAGMA application_id = {APPLICATION_ID}",
 )
 
-INSERT_EVENT = f"INSERT INTO events ({EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+ALL_COLUMNS = EVENT_COLUMNS + ", head"
+READ_COLUMNS = "head, data"
+"""What the read path fetches: two values per row, as a raw scan of (type, data) would."""
+
+INSERT_EVENT = f"INSERT INTO events ({ALL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
 
 def format_time(moment: datetime) -> str:
@@ -80,9 +92,7 @@ def _ro_uri(path: str) -> str:
 
 
 def connect(path: str, *, readonly: bool) -> sqlite3.Connection:
-    """A connection in autocommit mode (explicit BEGIN/COMMIT), usable from whichever thread holds
-    it.
-    """
+    """An autocommit connection (explicit BEGIN/COMMIT), usable by whichever thread holds it."""
     if readonly:
         con = sqlite3.connect(
             _ro_uri(path), uri=True, isolation_level=None, check_same_thread=False
@@ -119,12 +129,19 @@ def initialise(con: sqlite3.Connection, path: str) -> None:
     The check and the creation share one IMMEDIATE transaction so two processes opening a new file
     at once cannot both decide it is empty and interleave their DDL.
     """
-    check_format(con, path)  # before anything could modify a foreign file
+    if not check_format(con, path):  # before anything could modify a foreign file
+        # Only takes effect while the file is still empty. Each group commit writes every page it
+        # dirtied (random index pages) to the WAL; with 8 KiB pages the writer spent ~20% less CPU
+        # per event than with the 4 KiB default, with replay speed unchanged.
+        con.execute(f"PRAGMA page_size = {PAGE_SIZE}")
     if path != MEMORY:
         mode = con.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         if str(mode).lower() != "wal":
             raise NotAnEventStore(f"{path}: could not switch to WAL journal mode (got {mode!r})")
     con.execute("PRAGMA synchronous = FULL")
+    # Appends touch random pages of the event_id and (stream_id, version) indexes: keep a large
+    # log's index pages cached instead of re-reading them from the OS for every group commit.
+    con.execute("PRAGMA cache_size = -65536")
     con.execute("BEGIN IMMEDIATE")
     try:
         check_format(con, path)

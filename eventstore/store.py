@@ -30,13 +30,14 @@ import msgspec
 
 from eventstore import backup as _backup
 from eventstore.errors import NotAnEventStore, ReadOnlyStore, StoreClosed
+from eventstore.ids import new_event_id
 from eventstore.integrity import verify_connection
 from eventstore.records import ExpectedVersion, NewEvent, RecordedEvent, VerifyResult
 from eventstore.registry import EventRegistry
 from eventstore.rows import decode_rows
 from eventstore.schema import (
-    EVENT_COLUMNS,
     MEMORY,
+    READ_COLUMNS,
     check_format,
     connect,
     format_time,
@@ -46,15 +47,15 @@ from eventstore.schema import (
 from eventstore.writer import AppendRequest, PendingEvent, SideWrite, Writer
 
 T = TypeVar("T")
-READ_CHUNK = 5000
+READ_CHUNK = 1000
 _NO_LIMIT = 2**62
 
 _SELECT_ALL = (
-    f"SELECT {EVENT_COLUMNS} FROM events WHERE position > ? AND position <= ? "
+    f"SELECT {READ_COLUMNS} FROM events WHERE position > ? AND position <= ? "
     "ORDER BY position LIMIT ?"
 )
 _SELECT_STREAM = (
-    f"SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = ? AND version > ? "
+    f"SELECT {READ_COLUMNS} FROM events WHERE stream_id = ? AND version > ? "
     "ORDER BY version LIMIT ?"
 )
 
@@ -91,7 +92,6 @@ class EventStore:
         self._open = False
         self._closed = False
         self._committed = asyncio.Event()  # replaced (after being set) on every commit
-        self._head = 0
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -132,9 +132,11 @@ class EventStore:
         )
         self._open = True
         try:
-            await self._read(self._check_and_head)
+            await self._read(self._check_format)
         except BaseException:
             await self.close()
+            if write_con is not None and self._shared is None:
+                write_con.close()
             raise
         if write_con is not None:
             self._writer = Writer(
@@ -157,10 +159,9 @@ class EventStore:
             raise
         return con
 
-    def _check_and_head(self, con: sqlite3.Connection) -> None:
+    def _check_format(self, con: sqlite3.Connection) -> None:
         if not check_format(con, self._path):
             raise NotAnEventStore(f"{self._path}: empty database, not an event store")
-        self._head = self._head_of(con)
 
     async def close(self) -> None:
         if self._closed or not self._open:
@@ -194,8 +195,6 @@ class EventStore:
         await self.close()
 
     def _on_commit(self, tail: int) -> None:
-        if tail > self._head:
-            self._head = tail
         self._wake_subscribers()
 
     def _wake_subscribers(self) -> None:
@@ -255,8 +254,9 @@ class EventStore:
         causation_id: str | None = None,
         correlation_id: str | None = None,
     ) -> list[RecordedEvent]:
-        """Append atomically; returns the records (the originals, if every event id was already
-        recorded).
+        """Append atomically and durably; returns the records.
+
+        If every event id was already recorded, returns the original records and writes nothing.
 
         Raises `ConcurrencyConflict` when ``expected_version`` (an exact version, `NO_STREAM` = 0,
         or `ANY`) does not match the stream. The result is only returned after the commit is
@@ -274,24 +274,45 @@ class EventStore:
             raise ValueError("stream_id must be a non-empty string")
         encode = self._registry.encode
         pending: list[PendingEvent] = []
+        check_ids = False  # only caller-chosen ids can already be recorded
         for item in events:
+            caus, corr = causation_id, correlation_id
             if isinstance(item, NewEvent):
                 payload = item.payload
-                event_id = item.event_id if item.event_id is not None else uuid.uuid4()
-                caus = item.causation_id if item.causation_id is not None else causation_id
-                corr = item.correlation_id if item.correlation_id is not None else correlation_id
+                if item.causation_id is not None:
+                    caus = item.causation_id
+                if item.correlation_id is not None:
+                    corr = item.correlation_id
+                if item.event_id is not None:
+                    event_id, id_bytes = item.event_id, item.event_id.bytes
+                    check_ids = True
+                else:
+                    event_id, id_bytes = new_event_id()
             else:
-                payload, event_id, caus, corr = item, uuid.uuid4(), causation_id, correlation_id
+                payload = item
+                event_id, id_bytes = new_event_id()
             name, version, data = encode(payload)
-            pending.append(PendingEvent(event_id, name, version, data, caus, corr, payload))
-        if len(pending) > 1 and len({p.event_id for p in pending}) != len(pending):
+            pending.append(
+                PendingEvent(event_id, id_bytes, name, version, data, caus, corr, payload)
+            )
+        if check_ids and len({p.id_bytes for p in pending}) != len(pending):
             raise ValueError("the same event_id appears twice in one append")
-        future: asyncio.Future[list[RecordedEvent]] = asyncio.get_running_loop().create_future()
-        self._submit(AppendRequest(stream_id, expected_version, pending, future))
+        loop = asyncio.get_running_loop()
+        if self._loop is not None and loop is not self._loop:  # the writer settles on its own loop
+            raise RuntimeError(
+                "EventStore used from an event loop other than the one it was opened on"
+            )
+        future: asyncio.Future[list[RecordedEvent]] = loop.create_future()
+        self._submit(AppendRequest(stream_id, expected_version, pending, future, check_ids))
         return await future
 
     async def _side_write(self, sql: str, params: tuple[Any, ...]) -> None:
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        if self._loop is not None and loop is not self._loop:
+            raise RuntimeError(
+                "EventStore used from an event loop other than the one it was opened on"
+            )
+        future: asyncio.Future[None] = loop.create_future()
         self._submit(SideWrite(sql, params, future))
         await future
 
@@ -313,7 +334,7 @@ class EventStore:
     async def get_event(self, event_id: uuid.UUID) -> RecordedEvent | None:
         def q(con: sqlite3.Connection) -> RecordedEvent | None:
             rows = con.execute(
-                f"SELECT {EVENT_COLUMNS} FROM events WHERE event_id = ?", (event_id.bytes,)
+                f"SELECT {READ_COLUMNS} FROM events WHERE event_id = ?", (event_id.bytes,)
             ).fetchall()
             return decode_rows(rows, self._registry)[0] if rows else None
 
@@ -351,8 +372,9 @@ class EventStore:
             after = chunk[-1].version
 
     async def position_at(self, moment: datetime) -> int:
-        """The last position recorded at or before ``moment`` (0 if none); recorded_at never
-        decreases.
+        """The last position recorded at or before ``moment`` (0 if none).
+
+        A binary search over positions: valid because recorded_at never decreases along the log.
         """
         text = format_time(moment)
 
@@ -371,6 +393,43 @@ class EventStore:
             return lo
 
         return await self._read(q)
+
+    async def fold_batches(
+        self,
+        consume: Callable[[list[RecordedEvent]], None],
+        from_position: int = 0,
+        until_position: int | None = None,
+        *,
+        batch_size: int | None = None,
+    ) -> int:
+        """Feed each chunk of a range of the log to ``consume`` on a worker thread; returns a count.
+
+        This is the replay path (`rebuild`, `state_at`): fetching, decoding and folding stay on one
+        thread, with no hand-over per chunk and no contention with the event loop for the GIL, which
+        measured markedly faster than iterating `read_all_batches` on the loop. ``consume`` must not
+        touch loop-bound objects.
+        """
+        until = _NO_LIMIT if until_position is None else until_position
+        limit = batch_size or self._read_chunk
+        after = max(from_position, 1) - 1
+
+        def work() -> int:
+            seen = 0
+            last = after
+            while last < until:
+                chunk = self._call(self._chunk_after(last, until, limit))
+                if not chunk:
+                    break
+                consume(chunk)
+                seen += len(chunk)
+                last = chunk[-1].position
+                if len(chunk) < limit:
+                    break
+            return seen
+
+        if not self._open or self._closed or self._executor is None:
+            raise StoreClosed(f"event store {self._path} is not open")
+        return await asyncio.get_running_loop().run_in_executor(self._executor, work)
 
     async def read_all_batches(
         self,
@@ -413,8 +472,9 @@ class EventStore:
         until_position: int | None = None,
         until_time: datetime | None = None,
     ) -> AsyncIterator[RecordedEvent]:
-        """Every event with from_position <= position <= until_position (and recorded_at <=
-        until_time).
+        """Events with from_position <= position <= until_position, in position order.
+
+        ``until_time`` also stops at the last event recorded at or before that instant.
         """
         async for chunk in self.read_all_batches(from_position, until_position, until_time):
             for rec in chunk:

@@ -38,14 +38,14 @@ async def test_backup_under_concurrent_appends_is_a_verified_prefix(
         await asyncio.sleep(0.05)
         before = await live.head_position()
         result = await live.backup(out)
-        await asyncio.sleep(0.02)
+        for _ in range(2000):  # appends go on after the backup (bounded wait, no timing assert)
+            if await live.head_position() > result.count:
+                break
+            await asyncio.sleep(0.005)
         stop.set()
         await writing
-        after = await live.head_position()
         assert result.ok
-        assert result.count >= before
-        if kind == "file":
-            assert after > result.count  # appends really continued around the backup
+        assert before <= result.count < await live.head_position()
         live_events = await collect(live.read_all(until_position=result.count))
         with pytest.raises(FileExistsError):
             await live.backup(out)

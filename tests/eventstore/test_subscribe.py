@@ -89,3 +89,16 @@ async def test_subscription_ends_when_the_store_closes(registry: EventRegistry) 
     await store.close()
     await asyncio.wait_for(task, 5)
     assert seen == [1]
+
+
+async def test_readonly_subscriber_follows_another_writer_by_polling(
+    db_path: str, registry: EventRegistry
+) -> None:
+    async with EventStore(db_path, registry) as writer:
+        await writer.append("s", [dep()], expected_version=ANY)
+        async with EventStore(db_path, registry, readonly=True) as reader:
+            sub = asyncio.create_task(_take(reader, 30, poll=0.01))
+            for i in range(29):
+                await writer.append("s", [dep(amount=i)], expected_version=i + 1)
+            got = await asyncio.wait_for(sub, 20)
+    assert [r.position for r in got] == list(range(1, 31))

@@ -6,12 +6,16 @@ import shutil
 import sqlite3
 import uuid
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
+import msgspec
 import pytest
 
 from eventstore import ANY, EventRegistry, EventStore, VerifyResult
 from eventstore.hashing import canonical_bytes, chain
+from eventstore.rows import encode_head
 from tests.eventstore.conftest import dep
 
 N = 12
@@ -85,7 +89,11 @@ async def test_edit_with_recomputed_hash_breaks_the_next_link(
         row = list(c.execute("SELECT * FROM events WHERE position = 5").fetchone())
         row[9] = b'{"account":"a","amount":1000}'
         row[10] = chain(prev, canonical_bytes(*row[:10]))
-        c.execute("UPDATE events SET data = ?, hash = ? WHERE position = 5", (row[9], row[10]))
+        row[11] = _head(row)
+        c.execute(
+            "UPDATE events SET data = ?, hash = ?, head = ? WHERE position = 5",
+            (row[9], row[10], row[11]),
+        )
 
     result = await _verify(_tampered(pristine, tmp_path, forge), registry)
     assert (result.ok, result.first_bad_position) == (False, 6)
@@ -114,6 +122,11 @@ async def test_deleted_tail_row_is_not_detectable_by_the_chain_alone(
     assert result.head_hash != full.head_hash
 
 
+def _head(row: list[Any]) -> bytes:
+    moment = msgspec.convert(row[6], datetime)
+    return encode_head(*row[:5], uuid.UUID(bytes=row[5]), moment, row[7], row[8], row[10])
+
+
 def _row(position: int, stream: str, version: int, prev: bytes) -> tuple[object, ...]:
     fields = (
         position,
@@ -127,7 +140,8 @@ def _row(position: int, stream: str, version: int, prev: bytes) -> tuple[object,
         None,
         b'{"account":"mallory","amount":1000000}',
     )
-    return (*fields, chain(prev, canonical_bytes(*fields)))
+    row = [*fields, chain(prev, canonical_bytes(*fields))]
+    return (*row, _head([*row, b""]))
 
 
 async def test_inserted_row_in_the_middle(
@@ -137,7 +151,7 @@ async def test_inserted_row_in_the_middle(
         c.execute("UPDATE events SET position = -position WHERE position >= 6")
         c.execute("UPDATE events SET position = 1 - position WHERE position < 0")
         c.execute(
-            "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             _row(6, "mallory", 1, b"\x01" * 32),  # not chained to position 5
         )
 
@@ -153,7 +167,7 @@ async def test_inserted_row_with_forged_hash_breaks_the_following_link(
         c.execute("UPDATE events SET position = -position WHERE position >= 6")
         c.execute("UPDATE events SET position = 1 - position WHERE position < 0")
         c.execute(
-            "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             _row(6, "mallory", 1, prev),
         )
 
@@ -166,7 +180,7 @@ async def test_appended_forged_row(pristine: str, tmp_path: Path, registry: Even
         pristine,
         tmp_path,
         lambda c: c.execute(
-            "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             _row(N + 1, "mallory", 1, bytes(32)),
         ),
     )
@@ -195,3 +209,16 @@ async def test_swapped_pair_in_one_stream_fails_on_versions(
     result = await _verify(_tampered(pristine, tmp_path, swap), registry)
     assert (result.ok, result.first_bad_position) == (False, 4)
     assert "version" in (result.reason or "")
+
+
+async def test_edited_head_only(pristine: str, tmp_path: Path, registry: EventRegistry) -> None:
+    """Readers decode the head; an edit there alone (what readers would see) is caught too."""
+
+    def edit(c: sqlite3.Connection) -> None:
+        row = list(c.execute("SELECT * FROM events WHERE position = 9").fetchone())
+        row[1] = "someone-else"
+        c.execute("UPDATE events SET head = ? WHERE position = 9", (_head(row),))
+
+    result = await _verify(_tampered(pristine, tmp_path, edit), registry)
+    assert (result.ok, result.first_bad_position) == (False, 9)
+    assert "head" in (result.reason or "")
