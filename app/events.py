@@ -12,13 +12,16 @@ from functools import cache
 
 import msgspec
 
-from app.domain import santa
+from app.domain import admin, santa
 from eventstore import EventRegistry
 
 EventTypes = Iterable[tuple[type[msgspec.Struct], int]]
 
 #: (prefix, event types) of every capability; adding a capability means adding a line here.
-CAPABILITIES: tuple[tuple[str, EventTypes], ...] = (("santa", santa.EVENT_TYPES),)
+CAPABILITIES: tuple[tuple[str, EventTypes], ...] = (
+    ("santa", santa.EVENT_TYPES),
+    ("admin", admin.EVENT_TYPES),
+)
 
 
 def build_registry() -> EventRegistry:

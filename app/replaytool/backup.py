@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from app.domain.admin import BackupMade
 from app.replaytool.errors import ToolError
-from app.replaytool.events import BackupMade
 from app.replaytool.logaccess import VerifyReport, open_log, verify_database
 from app.replaytool.sqlitefile import check_new_file, online_copy, publish_new, remove_quietly
 from eventstore import ANY, EventStore, NewEvent, RecordedEvent

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from app.domain.admin import BackupMade
 from app.replaytool.backup import (
     BACKUP_STREAM,
     backup_made_event,
@@ -20,7 +21,6 @@ from app.replaytool.backup import (
     record_backup,
 )
 from app.replaytool.errors import ToolError
-from app.replaytool.events import BackupMade
 from app.replaytool.wiring import app_registry
 from eventstore import EventStore
 from tests.replay.conftest import run_cli

@@ -1,4 +1,4 @@
-"""Events the admin capability records; `EVENT_TYPES` feeds the app's registry like a domain's."""
+"""Events of the admin capability: operations that the log itself should remember (backups)."""
 
 from __future__ import annotations
 
@@ -26,5 +26,4 @@ class BackupMade(msgspec.Struct, frozen=True, kw_only=True):
 
 
 EVENT_TYPES: list[tuple[type[msgspec.Struct], int]] = [(BackupMade, 1)]
-PREFIX = "admin"
-"""Registered as `admin.<ClassName>` (add `("admin", EVENT_TYPES)` to `app.events.CAPABILITIES`)."""
+"""Registered as `admin.<ClassName>` by `app.events`."""
