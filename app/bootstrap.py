@@ -56,6 +56,9 @@ class App:
     service: CommandService
     runner: ProjectionRunner
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    #: Where `/admin backup` and the daily job put verified copies, and how many they keep.
+    backup_dir: Path | None = None
+    backup_keep: int = 7
 
     def view(self, projection_type: type[Any]) -> Any:
         """The current state of a read model, by its projection class."""
@@ -90,6 +93,8 @@ async def open_app(
     clock: Callable[[], datetime] | None = None,
     rng: random.Random | None = None,
     snapshot_every: int | None = SNAPSHOT_EVERY,
+    backup_dir: str | Path | None = None,
+    backup_keep: int = 7,
 ) -> AsyncIterator[App]:
     """Opens the store (creating its folder), catches the read models up, and closes both on exit."""
     path = str(db_path)
@@ -103,6 +108,13 @@ async def open_app(
         await runner.start()
         try:
             service = CommandService(store, clock=clock_fn, rng=rng or default_rng())
-            yield App(store=store, service=service, runner=runner, started_at=clock_fn())
+            yield App(
+                store=store,
+                service=service,
+                runner=runner,
+                started_at=clock_fn(),
+                backup_dir=Path(backup_dir) if backup_dir is not None else None,
+                backup_keep=backup_keep,
+            )
         finally:
             await runner.stop()

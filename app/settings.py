@@ -23,6 +23,9 @@ DEVELOPER_PORTAL: Final = "https://discord.com/developers/applications"
 DEFAULT_DB: Final = "./data/yulelog.db"
 DEFAULT_HOST: Final = "0.0.0.0"
 DEFAULT_PORT: Final = 8080
+DEFAULT_BACKUP_DIR: Final = "./data/backups"
+DEFAULT_BACKUP_KEEP: Final = 7
+DEFAULT_BACKUP_HOUR: Final = 3
 
 _KEY_RE: Final = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _HEX_KEY_RE: Final = re.compile(r"^[0-9a-fA-F]{64}$")
@@ -47,6 +50,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     interactions_port: int = DEFAULT_PORT
     db_path: str = DEFAULT_DB
     guild_ids: tuple[int, ...] = ()
+    backup_dir: str = DEFAULT_BACKUP_DIR
+    backup_keep: int = DEFAULT_BACKUP_KEEP
+    backup_hour_utc: int | None = DEFAULT_BACKUP_HOUR
 
     def __repr__(self) -> str:
         token = "<set>" if self.discord_token else "<unset>"
@@ -55,7 +61,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             f"discord_api_url={self.discord_api_url!r}, "
             f"interactions_host={self.interactions_host!r}, "
             f"interactions_port={self.interactions_port}, db_path={self.db_path!r}, "
-            f"guild_ids={self.guild_ids!r})"
+            f"guild_ids={self.guild_ids!r}, backup_dir={self.backup_dir!r}, "
+            f"backup_keep={self.backup_keep}, backup_hour_utc={self.backup_hour_utc})"
         )
 
     __str__ = __repr__
@@ -177,6 +184,24 @@ def load_settings(
                     f"DISCORD_GUILD_IDS must be server ids separated by commas; {item!r} is not one"
                 )
 
+    backup_dir = get("BACKUP_DIR") or DEFAULT_BACKUP_DIR
+    backup_keep = DEFAULT_BACKUP_KEEP
+    raw_keep = get("BACKUP_KEEP")
+    if raw_keep is not None:
+        if raw_keep.isdigit() and 1 <= int(raw_keep) <= 1000:
+            backup_keep = int(raw_keep)
+        else:
+            problems.append(f"BACKUP_KEEP must be a whole number from 1 to 1000, not {raw_keep!r}")
+    backup_hour: int | None = DEFAULT_BACKUP_HOUR
+    raw_hour = get("BACKUP_HOUR_UTC")
+    if raw_hour is not None:
+        if raw_hour.lower() == "off":
+            backup_hour = None
+        elif raw_hour.isdigit() and 0 <= int(raw_hour) <= 23:
+            backup_hour = int(raw_hour)
+        else:
+            problems.append(f"BACKUP_HOUR_UTC must be an hour 0-23 or off, not {raw_hour!r}")
+
     if problems:
         raise SettingsError(problems)
     return Settings(
@@ -187,6 +212,9 @@ def load_settings(
         interactions_port=port,
         db_path=db_path,
         guild_ids=tuple(dict.fromkeys(guild_ids)),
+        backup_dir=backup_dir,
+        backup_keep=backup_keep,
+        backup_hour_utc=backup_hour,
     )
 
 

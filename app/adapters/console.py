@@ -149,10 +149,17 @@ def _id(raw: str, what: str) -> int:
     return int(raw)
 
 
-async def run_console(db_path: str | Path, stdin: TextIO, out: TextIO) -> int:
+async def run_console(
+    db_path: str | Path,
+    stdin: TextIO,
+    out: TextIO,
+    *,
+    backup_dir: str | Path | None = None,
+    backup_keep: int = 7,
+) -> int:
     """Reads lines until end of input; returns the process exit code (0 at end of input)."""
     interactive = stdin.isatty()
-    async with open_app(db_path) as app:
+    async with open_app(db_path, backup_dir=backup_dir, backup_keep=backup_keep) as app:
         console = Console(app, out)
         if interactive:
             _enable_line_editing(console.specs)
@@ -218,4 +225,12 @@ def main(argv: Sequence[str]) -> int:
     except SettingsError as exc:
         print(f"console: {exc}", file=sys.stderr)
         return 2
-    return asyncio.run(run_console(settings.db_path, sys.stdin, sys.stdout))
+    return asyncio.run(
+        run_console(
+            settings.db_path,
+            sys.stdin,
+            sys.stdout,
+            backup_dir=settings.backup_dir,
+            backup_keep=settings.backup_keep,
+        )
+    )

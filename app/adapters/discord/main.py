@@ -19,6 +19,7 @@ from typing import Final, Literal
 from app.adapters.discord.logcontext import InteractionIdFilter
 from app.adapters.discord.runner import StartupError
 from app.adapters.discord.wiring import run_discord
+from app.adapters.scheduler import build_scheduler
 from app.bootstrap import open_app
 from app.settings import Settings, SettingsError, load_settings
 
@@ -42,8 +43,15 @@ def configure_logging(level: int = logging.INFO) -> None:
 
 async def serve(mode: Literal["run", "serve"], settings: Settings) -> None:
     """Open the log and run the bot until SIGTERM/SIGINT."""
-    async with open_app(settings.db_path) as app:
-        await run_discord(mode, settings, app)
+    async with open_app(
+        settings.db_path, backup_dir=settings.backup_dir, backup_keep=settings.backup_keep
+    ) as app:
+        scheduler = build_scheduler(app, settings.backup_hour_utc)
+        scheduler.start()
+        try:
+            await run_discord(mode, settings, app)
+        finally:
+            scheduler.shutdown(wait=False)
 
 
 def main(
