@@ -429,7 +429,9 @@ class EventStore:
 
         if not self._open or self._closed or self._executor is None:
             raise StoreClosed(f"event store {self._path} is not open")
-        return await asyncio.get_running_loop().run_in_executor(self._executor, work)
+        # The loop's default executor, not the read pool: a long replay must not take a read
+        # thread away from subscribers and ordinary reads. The thread gets its own connection.
+        return await asyncio.get_running_loop().run_in_executor(None, work)
 
     async def read_all_batches(
         self,

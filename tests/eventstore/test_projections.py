@@ -165,3 +165,36 @@ async def test_runner_refuses_duplicate_names(registry: EventRegistry) -> None:
     async with EventStore(":memory:", registry) as store:
         with pytest.raises(ValueError, match="unique"):
             ProjectionRunner(store, [Balances(), Balances()])
+
+
+async def test_in_memory_store_rebuild_with_snapshots(registry: EventRegistry) -> None:
+    async with EventStore(":memory:", registry) as store:
+        await _fill(store, 300)
+        with_snaps = await rebuild(store, [Balances(), StreamLengths()], snapshot_every=40)
+        assert (await store.snapshot_positions("balances"))[:2] == [40, 80]
+        again = await state_at(store, [Balances(), StreamLengths()], position=300)
+        assert _encoded(again) == _encoded(with_snaps)
+
+
+async def test_reads_stay_available_during_long_replays(
+    db_path: str, registry: EventRegistry
+) -> None:
+    """Replays fold on their own threads, so two at once do not starve ordinary reads."""
+    async with EventStore(db_path, registry, read_threads=1) as store:
+        await _fill(store, 2000)
+        gate = asyncio.Event()
+        loop = asyncio.get_running_loop()
+
+        class Slow(Balances):
+            name = "slow"
+
+            def apply(self, state: dict[str, int], rec: RecordedEvent) -> dict[str, int]:
+                if rec.position == 1:
+                    asyncio.run_coroutine_threadsafe(gate.wait(), loop).result(timeout=30)
+                return super().apply(state, rec)
+
+        replays = [asyncio.create_task(rebuild(store, [Slow()])) for _ in range(2)]
+        assert await asyncio.wait_for(store.head_position(), 10) == 2000  # not stuck behind them
+        gate.set()
+        for states in await asyncio.gather(*replays):
+            assert states["slow"]["#events"] == 2000
