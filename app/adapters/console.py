@@ -28,7 +28,7 @@ from app.settings import SettingsError, load_settings
 
 HELP = (
     "Type a command like /santa status, or a meta line: :user ID, :guild ID, :admin on|off, "
-    ":name ID NAME, :help, :quit."
+    ":name ID NAME, :deliver (send this server's DMs still due), :help, :quit."
 )
 #: Lines longer than this are refused before parsing: nothing legitimate comes close.
 LINE_MAX_CHARS = 20_000
@@ -79,20 +79,35 @@ class Console:
         if parsed is None:
             return True
         if isinstance(parsed, MetaCommand):
+            if parsed.name == "deliver":
+                await self.deliver_due(after=0, guild_id=self.session.guild_id)
             return self.meta(parsed)
         await self.command(parsed)
         return True
 
     async def command(self, parsed: ParsedCommand) -> None:
+        before = await self.app.store.head_position()
         reply = await invoke(parsed.spec, self.session.invocation(), parsed.values)
         self.say(reply.text)
-        await self.deliver_due()
+        await self.deliver_due(after=before, guild_id=self.session.guild_id)
 
-    async def deliver_due(self) -> None:
-        """Prints every due DM and records it as delivered, until none is left (alerts included)."""
+    async def deliver_due(self, *, after: int, guild_id: int) -> None:
+        """Prints the DMs this console's own command made due, and records them as delivered.
+
+        Only DMs that became due after `after` in the session's server are touched: pointed at a
+        live bot's log, the console must neither read out other servers' secret draw notices nor
+        mark them delivered (the bot would then never send them). Alerts caused by recording are
+        followed too, which is why this loops.
+        """
         for _round in range(100):
             await self.app.runner.wait_for(await self.app.store.head_position())
-            pending = views.pending_messages(self.app.view(views.SantaOutboxProjection))
+            pending = [
+                (message_id, dm)
+                for message_id, dm in views.pending_messages(
+                    self.app.view(views.SantaOutboxProjection)
+                )
+                if dm.due_position > after and dm.guild_id == guild_id
+            ]
             if not pending:
                 return
             for message_id, dm in pending:
@@ -110,6 +125,8 @@ class Console:
     def meta(self, cmd: MetaCommand) -> bool:
         if cmd.name in ("quit", "exit"):
             return False
+        if cmd.name == "deliver":
+            return True  # handled in `handle`, which can await
         if cmd.name == "help":
             self.say(HELP)
             self.say("Commands: " + ", ".join("/" + spec.name for spec in self.specs))
@@ -187,7 +204,7 @@ def _enable_line_editing(specs: Sequence[CommandSpec]) -> None:
     except ImportError:
         return
     # Python's readline appends nothing after a completion, so whole words carry their own space.
-    meta = [":user ", ":guild ", ":channel ", ":admin ", ":name ", ":help", ":quit"]
+    meta = [":user ", ":guild ", ":channel ", ":admin ", ":name ", ":deliver", ":help", ":quit"]
 
     def candidates(buffer: str) -> list[str]:
         tokens = buffer.split()

@@ -46,7 +46,7 @@ def parse_line(line: str, specs: Sequence[CommandSpec]) -> ParsedCommand | MetaC
     if not text.startswith("/"):
         raise OptionError("Commands start with / (for example /santa status); meta lines with :.")
     try:
-        tokens = shlex.split(text[1:])
+        tokens = _split(text[1:])
     except ValueError as exc:
         raise OptionError(f"Could not read that line: {exc} (check the double quotes).") from exc
     words: list[str] = []
@@ -67,6 +67,16 @@ def parse_line(line: str, specs: Sequence[CommandSpec]) -> ParsedCommand | MetaC
             raise OptionError(f"The option {name} was given twice.")
         values[name] = convert(opt, raw)
     return ParsedCommand(spec, values)
+
+
+def _split(text: str) -> list[str]:
+    """Splits on spaces; only double quotes group (an apostrophe in `don't` is just a letter)."""
+    lexer = shlex.shlex(text, posix=True)
+    lexer.whitespace_split = True
+    lexer.quotes = '"'
+    lexer.escapedquotes = '"'
+    lexer.commenters = ""
+    return list(lexer)
 
 
 def _find(words: tuple[str, ...], specs: Sequence[CommandSpec]) -> CommandSpec:

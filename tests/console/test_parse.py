@@ -71,6 +71,11 @@ def test_quoted_string_option() -> None:
     assert cmd.values == {"wishlist": "warm socks"}
 
 
+def test_apostrophes_are_letters_and_escaped_quotes_work() -> None:
+    assert parse("/santa join wishlist:don't-care").values == {"wishlist": "don't-care"}
+    assert parse('/santa join wishlist:"say \\"hi\\" #1"').values == {"wishlist": 'say "hi" #1'}
+
+
 def test_user_mentions_bare_ids_and_booleans() -> None:
     cmd = parse("/santa exclude giver:<@12> receiver:<@!34> both_ways:true")
     assert cmd.values == {"giver": 12, "receiver": 34, "both_ways": True}
