@@ -25,7 +25,7 @@ from app.projections.santa import (
 )
 from app.projections.santa_history import SantaHistoryProjection
 from app.service import CommandService, FunctionDecider, Outcome
-from eventstore import EventStore, Projection, ProjectionRunner
+from eventstore import EventStore, Projection, ProjectionFailed, ProjectionRunner
 
 S = TypeVar("S")
 
@@ -48,6 +48,15 @@ def app_projections() -> list[Projection[Any]]:
     ]
 
 
+class RecordedButNotShown(Exception):
+    """The command's events are in the log but the read models stopped following it."""
+
+    message = (
+        "Your request was recorded, but the bot could not refresh its views; "
+        "please don't repeat it, and ask an admin to check the bot's log."
+    )
+
+
 @dataclass(slots=True)
 class App:
     """What handlers need: the log, the one command path and the read models kept current."""
@@ -65,9 +74,15 @@ class App:
         return self.runner.state(projection_type.name)
 
     async def settle(self, outcome: Outcome) -> Outcome:
-        """Waits until the read models include what the command appended (read-your-writes)."""
+        """Waits until the read models include what the command appended (read-your-writes).
+
+        The append has happened by now, so a failure here must not read as "nothing changed".
+        """
         if outcome.records:
-            await self.runner.wait_for(outcome.records[-1].position)
+            try:
+                await self.runner.wait_for(outcome.records[-1].position)
+            except ProjectionFailed as exc:
+                raise RecordedButNotShown from exc
         return outcome
 
     async def santa(self, command: santa.SantaCommand, *, idempotency_key: str | None) -> Outcome:

@@ -255,6 +255,9 @@ class ProjectionRunner:
         except Exception as exc:
             log.exception("projection runner stopped")
             self._error = exc
+        finally:
+            # Whatever ended the loop (error, cancellation, the store closing), waiters must wake
+            # and see that the runner is no longer running instead of waiting forever.
             self._wake()
 
     def _wake(self) -> None:
@@ -278,6 +281,7 @@ class ProjectionRunner:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+            self._wake()
         if snapshot and self._snapshot_every and self._store.is_open and self._error is None:
             for slot in self._slots.values():
                 if slot.position > slot.snapshot_position:

@@ -10,6 +10,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from app.bootstrap import RecordedButNotShown
 from app.commands.spec import CommandSpec, Invocation, OptionError, Reply, validate
 from app.domain.errors import DomainError
 from app.service import BusyError
@@ -30,6 +31,11 @@ async def invoke(spec: CommandSpec, inv: Invocation, values: Mapping[str, Any]) 
     except (OptionError, DomainError) as exc:
         return Reply(exc.message)
     except BusyError as exc:
+        return Reply(exc.message)
+    except RecordedButNotShown as exc:
+        log.exception(
+            "command /%s recorded but views failed (interaction %s)", spec.name, inv.interaction_id
+        )
         return Reply(exc.message)
     except Exception:
         log.exception("command /%s failed (interaction %s)", spec.name, inv.interaction_id)

@@ -180,7 +180,9 @@ def santa_specs(app: App) -> list[CommandSpec]:
     async def history(inv: Invocation, o: Mapping[str, Any]) -> Reply:
         state = app.view(hist.SantaHistoryProjection)
         member = int(o.get("member", inv.user_id))
-        rows = hist.member_history(state, inv.guild_id, member)
+        # Past pairs are revealed to the member themselves; someone else's only to Manage Server.
+        may_see = member == inv.user_id or inv.is_admin
+        rows = hist.member_history(state, inv.guild_id, member) if may_see else []
         table = hist.guild_table(state, inv.guild_id)
         if not table:
             return Reply("This server has no Secret Santa history yet.")
@@ -197,6 +199,8 @@ def santa_specs(app: App) -> list[CommandSpec]:
                 gave = f"gave to {r.gave_to_name or '-'}" + (" (sent)" if r.sent else "")
                 got = f"got from {r.got_from_name or '-'}" + (" (received)" if r.received else "")
                 lines.append(f"{r.year}: {gave}; {got}")
+        elif not may_see:
+            lines.append("Only members with Manage Server can see another member's past pairs.")
         else:
             lines.append(f"{who}: no closed seasons yet.")
         return Reply(_cut("\n".join(lines)))
@@ -369,7 +373,12 @@ def _deadline(raw: str | None, year: int, month: int, day: int, name: str) -> da
             if len(raw.strip()) <= 10
             else parsed.replace(tzinfo=UTC)
         )
-    return parsed.astimezone(UTC)
+    if not s.YEAR_MIN <= parsed.year <= s.YEAR_MAX + 1 or parsed.utcoffset() is None:
+        raise OptionError(f"{name} must fall between {s.YEAR_MIN} and {s.YEAR_MAX + 1}.")
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        raise OptionError(f"{name} must fall between {s.YEAR_MIN} and {s.YEAR_MAX + 1}.") from None
 
 
 def _exclusion(cls: type[E], inv: Invocation, o: Mapping[str, Any]) -> E:

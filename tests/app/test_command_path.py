@@ -95,3 +95,29 @@ async def test_organiser_without_manage_server_may_draw(app: App) -> None:
     assert "names are drawn" in reply.text
     refused = await invoke(spec(app, "santa draw"), inv(6, admin=False), {})
     assert "names are drawn" not in refused.text
+
+
+@pytest.mark.parametrize(
+    "raw", ["0001-01-01T00:00+01:00", "9999-12-31T23:59-01:00", "1999-12-24", "2102-01-01"]
+)
+async def test_extreme_deadlines_are_refused_clearly(app: App, raw: str) -> None:
+    reply = await invoke(
+        spec(app, "santa start"), inv(1, admin=True), {"year": 2026, "gift_deadline": raw}
+    )
+    assert reply.text == "gift_deadline must fall between 2000 and 2101."
+
+
+async def test_history_shows_other_members_pairs_only_to_admins(app: App) -> None:
+    await invoke(spec(app, "santa start"), inv(1, admin=True), {"year": 2025})
+    for user in (1, 2, 3):
+        await invoke(spec(app, "santa join"), inv(user), {})
+    await invoke(spec(app, "santa draw"), inv(1, admin=True), {})
+    await invoke(spec(app, "santa close"), inv(1, admin=True), {})
+    history = spec(app, "santa history")
+    own = await invoke(history, inv(2), {})
+    assert "gave to user" in own.text
+    other = await invoke(history, inv(3), {"member": 2})
+    assert "gave to" not in other.text
+    assert "Only members with Manage Server" in other.text
+    admin = await invoke(history, inv(1, admin=True), {"member": 2})
+    assert "gave to user" in admin.text
