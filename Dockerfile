@@ -24,6 +24,7 @@ RUN pip install --no-cache-dir --no-deps .
 RUN mkdir -p /data && chown yulelog /data
 VOLUME ["/data"]
 ENV YULELOG_DB=/data/yulelog.db \
+    BACKUP_DIR=/data/backups \
     PYTHONUNBUFFERED=1
 USER yulelog
 EXPOSE 8080

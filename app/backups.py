@@ -10,6 +10,7 @@ import logging
 
 from app.bootstrap import App
 from app.replaytool.backup import BackupResult, make_backup, record_backup
+from app.replaytool.errors import ToolError
 
 log = logging.getLogger("yulelog.backups")
 
@@ -24,7 +25,12 @@ async def take_backup(app: App, *, requested_by: int | None = None) -> BackupRes
     """Copies the live log, verifies the copy, prunes old copies, then records `admin.BackupMade`."""
     if app.backup_dir is None or app.store.path == ":memory:":
         raise BackupUnavailable
-    result = await make_backup(app.store.path, app.backup_dir, app.backup_keep, app.service.clock())
+    try:
+        result = await make_backup(
+            app.store.path, app.backup_dir, app.backup_keep, app.service.clock()
+        )
+    except OSError as exc:
+        raise ToolError(f"could not write to {app.backup_dir}: {exc.strerror or exc}") from exc
     await record_backup(app.store, result, requested_by)
     log.info(
         "backup %s: %d events, %d bytes, pruned %d",

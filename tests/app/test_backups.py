@@ -84,3 +84,14 @@ async def test_daily_job_is_scheduled_and_records_a_backup(app: App) -> None:
 
 async def test_no_daily_job_when_switched_off(app: App) -> None:
     assert build_scheduler(app, backup_hour_utc=None).get_job(DAILY_BACKUP_JOB) is None
+
+
+async def test_an_unwritable_backup_folder_is_a_clear_refusal(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the backup folder should be")
+    async with open_app(tmp_path / "y.db", backup_dir=blocker / "backups") as app:
+        out = io.StringIO()
+        console = Console(app, out)
+        await console.handle(":admin on")
+        await console.handle("/admin backup")
+    assert "The backup failed and nothing was kept: could not write to" in out.getvalue()
