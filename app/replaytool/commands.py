@@ -14,6 +14,7 @@ from typing import Any
 import msgspec
 from rich.console import Console
 
+from app.projections.santa import SantaOutboxProjection
 from app.projections.santa_history import HistoryState
 from app.replaytool import render
 from app.replaytool.backup import backup_to
@@ -319,6 +320,8 @@ async def run_restore(args: argparse.Namespace, console: Console) -> int:
         position = await resolve_point(store, args.at)
         head = await store.head_position()
         last = await anext(aiter(store.read_all(position, position)))
+        outbox = SantaOutboxProjection()
+        unsettled = len((await state_at(store, [outbox], position=position))[outbox.name].pending)
     partial = out.with_name(f".{out.name}.partial")
     remove_quietly(partial)
     try:
@@ -355,6 +358,12 @@ async def run_restore(args: argparse.Namespace, console: Console) -> int:
         f"left out: {head - position} later events (positions {position + 1}..{head}); "
         f"{db} is unchanged"
     )
+    if unsettled:
+        console.print(
+            f"note: {unsettled} direct message(s) were due and not yet settled at that point; a bot "
+            "started on this copy sends them, including any it had already sent after the restore "
+            "point (Discord forgets message nonces after a few minutes)"
+        )
     console.print("to switch the bot to it:")
     console.print("  1. stop the bot (anything it records after the restore point is dropped)")
     console.print(
