@@ -121,3 +121,31 @@ async def test_history_shows_other_members_pairs_only_to_admins(app: App) -> Non
     assert "Only members with Manage Server" in other.text
     admin = await invoke(history, inv(1, admin=True), {"member": 2})
     assert "gave to user" in admin.text
+
+
+async def test_deciding_happens_off_the_event_loop(app: App) -> None:
+    """A long draw must not freeze the bot: decide runs on a worker thread (lessons 001 #4)."""
+    import threading
+
+    from app.bootstrap import SANTA_DECIDER
+    from app.service import FunctionDecider
+
+    threads: list[str] = []
+
+    def spying_decide(command: object, state: s.SantaState, **kw: object) -> list[object]:
+        threads.append(threading.current_thread().name)
+        return s.decide(command, state, **kw)  # type: ignore[arg-type]
+
+    spy = FunctionDecider(SANTA_DECIDER.initial, SANTA_DECIDER.evolve_fn, spying_decide)
+    cmd = s.OpenSeason(
+        guild_id=10,
+        actor_id=1,
+        actor_name="Ann",
+        year=2026,
+        budget="",
+        signup_deadline=NOW,
+        gift_deadline=NOW,
+    )
+    await app.service.execute(s.stream_id(10), cmd, spy)
+    assert threads
+    assert threads[0] != threading.main_thread().name
