@@ -1,11 +1,11 @@
-"""Shared pieces for the Discord adapter tests: the fake Discord, a recording service, harnesses
+"""Shared pieces for the Discord adapter tests: the fake Discord, an injectable clock, harnesses
 that run the real bot (either transport) against the fake and deliver interactions to it."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -16,8 +16,6 @@ from app.adapters.discord import (
     DEFAULT_LOADERS,
     BotServices,
     GatewayRunner,
-    Invocation,
-    Reply,
     ServeRunner,
 )
 from app.settings import Settings
@@ -25,34 +23,27 @@ from tests.fakes.discord import FakeDiscord, Signer, slash_command
 
 
 class ManualClock:
-    """A monotonic clock tests move by hand, so cooldowns need no sleeping."""
+    """A monotonic clock tests move by hand, so cooldowns need no sleeping.
+
+    `broken`: when set, reading the clock raises it (an adapter-side failure on demand).
+    """
 
     def __init__(self, start: float = 1000.0) -> None:
         self.now = start
+        self.broken: Exception | None = None
 
     def __call__(self) -> float:
+        if self.broken is not None:
+            raise self.broken
         return self.now
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
 
-
-@dataclass
-class RecordingService:
-    """Stands in for the lead's command path: records calls, answers from a script."""
-
-    calls: list[tuple[object, Invocation]] = field(default_factory=list)
-    reply: Callable[[object, Invocation], Reply] = lambda c, i: Reply(text=f"done: {c!r}")
-    gate: asyncio.Event | None = None
-    error: Exception | None = None
-
-    async def __call__(self, command: object, invocation: Invocation, /) -> Reply:
-        self.calls.append((command, invocation))
-        if self.gate is not None:
-            await self.gate.wait()
-        if self.error is not None:
-            raise self.error
-        return self.reply(command, invocation)
+    async def sleep(self, seconds: float) -> None:
+        """Virtual time: a sleep moves the clock at once (then yields, like a real sleep)."""
+        self.now += max(0.0, seconds)
+        await asyncio.sleep(0)
 
 
 @pytest.fixture
@@ -72,13 +63,8 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-def service() -> RecordingService:
-    return RecordingService()
-
-
-@pytest.fixture
-def services(service: RecordingService, clock: ManualClock) -> BotServices:
-    return BotServices(execute=service, clock=clock)
+def services(clock: ManualClock) -> BotServices:
+    return BotServices(clock=clock)
 
 
 def settings_for(fake: FakeDiscord, **overrides: Any) -> Settings:

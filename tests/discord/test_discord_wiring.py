@@ -7,17 +7,22 @@ import asyncio
 import random
 from collections import Counter
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import hikari
 import pytest
 
 from app.adapters.discord import Dispatcher, FailureReason, GatewayRunner, OutboundMessage
 from app.adapters.discord.santa_outbox import SantaOutbox
-from app.adapters.discord.wiring import discord_loaders, discord_services, run_discord
+from app.adapters.discord.wiring import discord_loaders, discord_services, run_discord, store_probe
 from app.bootstrap import App, open_app
+from app.delivery import record_delivery
+from app.domain import santa as s
+from app.projections import santa as views
 from tests.discord.conftest import settings_for
 from tests.fakes.discord import MANAGE_GUILD, SEND_MESSAGES, FakeDiscord, slash_command
 
@@ -125,11 +130,8 @@ class _HoldFirstRecord:
         await self.inner.record_failed(message, reason, detail)
 
 
-async def test_a_dispatcher_killed_after_a_send_resumes_from_the_log_without_duplicates(
-    fake: FakeDiscord, app: App
-) -> None:
-    from app.domain import santa as s
-
+async def _drawn_season(app: App) -> None:
+    """A 2026 season with Ann, Bob and Cy, drawn: three DMs are due."""
     guild = GUILD
     await app.santa(
         s.OpenSeason(
@@ -157,6 +159,12 @@ async def test_a_dispatcher_killed_after_a_send_resumes_from_the_log_without_dup
         s.DrawAssignments(guild_id=guild, actor_id=ORGANISER, actor_is_admin=True, any_valid=True),
         idempotency_key="draw",
     )
+
+
+async def test_a_dispatcher_killed_after_a_send_resumes_from_the_log_without_duplicates(
+    fake: FakeDiscord, app: App
+) -> None:
+    await _drawn_season(app)
 
     rest_app = hikari.RESTApp(url=fake.api_url, max_retries=0)
     await rest_app.start()
@@ -199,7 +207,9 @@ async def test_health_reports_the_log_position_and_read_models(fake: FakeDiscord
 
     head = await app.store.head_position()
     assert f"Event store: OK, position {head} (read models at {head})." in health
+    assert "DM dispatcher: OK, running for" in health  # the runner's dispatcher, reported live
     assert "Gateway latency:" in health
+    assert "PROBLEM" not in health
 
 
 async def test_every_spec_and_the_adapter_commands_are_registered(
@@ -227,3 +237,71 @@ async def test_every_spec_and_the_adapter_commands_are_registered(
     assert texts
     # A named length limit on every free-text option (a choice list bounds the rest).
     assert all(isinstance(o.get("max_length"), int) or o.get("choices") for o in texts), texts
+
+
+async def test_the_store_check_fails_once_the_read_models_stop(app: App) -> None:
+    probe = store_probe(app)
+    healthy = await probe()
+
+    await app.runner.stop()
+    stopped = await probe()
+
+    head = await app.store.head_position()
+    assert healthy.ok
+    assert not stopped.ok
+    assert stopped.detail == f"read models stopped at {head}: projection runner is not running"
+
+
+@dataclass
+class _Store:
+    head: int
+    is_open: bool = True
+
+    async def head_position(self) -> int:
+        return self.head
+
+
+@dataclass
+class _Runner:
+    """Read models following the log (never caught up to `head + 1`), at `position`."""
+
+    position: int
+
+    async def wait_for(self, position: int) -> None:
+        await asyncio.Event().wait()
+
+
+async def test_the_store_check_fails_when_the_read_models_fall_behind_and_stay_behind() -> None:
+    store, runner = _Store(head=1000), _Runner(position=100)
+    probe = store_probe(cast(App, SimpleNamespace(store=store, runner=runner)))
+
+    behind = await probe()
+    runner.position = 600
+    catching_up = await probe()
+    stuck = await probe()
+    runner.position = 990
+    close = await probe()
+
+    assert not behind.ok
+    assert behind.detail == "read models at 100, 900 behind and not catching up"
+    assert catching_up.ok  # still far behind, but closer than at the last check
+    assert not stuck.ok
+    assert close.ok
+    assert close.detail == "read models at 990"
+
+
+async def test_a_delivery_recorded_twice_appends_once(app: App) -> None:
+    await _drawn_season(app)
+    [(message_id, due)] = [
+        (m, d)
+        for m, d in views.pending_messages(app.view(views.SantaOutboxProjection))
+        if d.recipient_id == ANN
+    ]
+    position = await app.store.head_position()
+
+    for _ in range(2):
+        await record_delivery(app, guild_id=due.guild_id, message_id=message_id, delivered=True)
+
+    assert await app.store.head_position() == position + 1
+    pending = views.pending_messages(app.view(views.SantaOutboxProjection))
+    assert message_id not in {m for m, _ in pending}

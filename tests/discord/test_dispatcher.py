@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 
 import hikari
@@ -16,7 +17,7 @@ from app.adapters.discord import (
     ServeRunner,
     nonce_for,
 )
-from tests.discord.conftest import RecordingService, settings_for
+from tests.discord.conftest import ManualClock, settings_for
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.outbox import MemoryOutbox
 
@@ -157,24 +158,158 @@ async def test_a_transient_discord_error_is_retried(
     assert len(fake.all_messages()) == 1
 
 
-async def test_an_outage_outlasting_the_retries_is_recorded_as_unavailable(
-    fake: FakeDiscord, rest: hikari.api.RESTClient
+async def test_a_short_outage_defers_the_dm_and_it_is_delivered_once_discord_is_back(
+    fake: FakeDiscord, rest: hikari.api.RESTClient, clock: ManualClock
 ) -> None:
+    # Was `test_an_outage_outlasting_the_retries_is_recorded_as_unavailable`: a few seconds of
+    # 5xx used to fail the DM for good. Now it stays due, the next DM goes out meanwhile, and it
+    # is retried later (virtual time: the clock moves by the dispatcher's own sleeps).
     fake.fail_next["POST channels"] = [500] * 3
+    outbox = MemoryOutbox(due=[dm(1, user=501), dm(2, user=502)])
+    dispatcher = Dispatcher(outbox, rest, max_attempts=3, clock=clock, sleep=clock.sleep)
+    start = clock.now
+
+    await run_until_settled(dispatcher, outbox, dm(1).message_id, dm(2).message_id)
+
+    assert outbox.failed == {}
+    assert set(outbox.delivered) == {dm(1).message_id, dm(2).message_id}
+    assert [m["content"] for m in fake.all_messages()] == ["hi 2", "hi 1"]  # 2 did not wait for 1
+    assert clock.now - start >= 15  # retried after a deferral, not within the first attempts
+    assert dispatcher.deferred == frozenset()
+
+
+async def test_only_an_outage_outlasting_the_deferral_cap_is_recorded_as_unavailable(
+    fake: FakeDiscord, rest: hikari.api.RESTClient, clock: ManualClock
+) -> None:
+    fake.down["POST channels"] = 503
     outbox = MemoryOutbox(due=[dm(1)])
-    dispatcher = Dispatcher(outbox, rest, max_attempts=3, base_delay=0.001)
+    dispatcher = Dispatcher(
+        outbox,
+        rest,
+        max_attempts=2,
+        defer_delay=30,
+        defer_max_delay=900,
+        defer_cap=6 * 3600,
+        clock=clock,
+        sleep=clock.sleep,
+    )
+    start = clock.now
+    task = asyncio.create_task(dispatcher.run())
 
-    await run_until_settled(dispatcher, outbox, dm(1).message_id)
+    await outbox.wait_settled(dm(1).message_id)
+    dispatcher.stop()
+    await asyncio.wait_for(task, timeout=5)
 
-    assert outbox.failed[dm(1).message_id][0] is FailureReason.UNAVAILABLE
+    reason, detail = outbox.failed[dm(1).message_id]
+    assert reason is FailureReason.UNAVAILABLE
+    assert "503" in detail
+    assert clock.now - start >= 6 * 3600  # not before the cap
+    sends = fake.requests_to("POST", "/channels/")
+    # Growing delays (jittered to at least half of 900 s once grown): under 60 rounds of two
+    # attempts in six hours, not thousands.
+    assert len(sends) <= 2 * (6 * 3600 // 450 + 10)
     assert fake.all_messages() == []
 
 
+async def test_deferred_messages_are_bounded_and_the_rest_wait_their_turn(
+    fake: FakeDiscord, rest: hikari.api.RESTClient, clock: ManualClock
+) -> None:
+    fake.fail_next["POST channels"] = [500] * 4  # dm 1 and dm 2 each fail twice
+    outbox = MemoryOutbox(due=[dm(1), dm(2), dm(3)])
+    dispatcher = Dispatcher(
+        outbox, rest, max_attempts=2, max_deferred=2, clock=clock, sleep=clock.sleep
+    )
+
+    await run_until_settled(dispatcher, outbox, *(dm(n).message_id for n in (1, 2, 3)))
+
+    assert set(outbox.delivered) == {dm(n).message_id for n in (1, 2, 3)}
+    # With two deferred (the bound), dm 3 was not even read until one of them went out.
+    [first, *_] = [m["content"] for m in fake.all_messages()]
+    assert first in ("hi 1", "hi 2")
+
+
+@pytest.mark.parametrize(
+    "fault",
+    ["the log refuses the record", "Discord refuses the token"],
+)
+async def test_an_unexpected_error_restarts_the_dispatcher_and_nothing_is_lost_or_doubled(
+    fake: FakeDiscord,
+    rest: hikari.api.RESTClient,
+    clock: ManualClock,
+    caplog: pytest.LogCaptureFixture,
+    fault: str,
+) -> None:
+    outbox = MemoryOutbox(due=[dm(1), dm(2)])
+    if fault == "the log refuses the record":
+        outbox.record_errors = [RuntimeError("database is locked")]
+    else:
+        fake.fail_next["POST channels"] = [401]
+    dispatcher = Dispatcher(outbox, rest, clock=clock, sleep=clock.sleep)
+
+    with caplog.at_level(logging.ERROR, logger="yulelog.discord.dispatcher"):
+        await run_until_settled(dispatcher, outbox, dm(1).message_id, dm(2).message_id)
+
+    assert set(outbox.delivered) == {dm(1).message_id, dm(2).message_id}
+    assert [m["content"] for m in fake.all_messages()] == ["hi 1", "hi 2"]  # the nonce held
+    status = dispatcher.status()
+    assert status.restarts == 1
+    assert status.last_error is not None
+    assert "database is locked" in status.last_error or "Unauthorized" in status.last_error
+    [record] = caplog.records
+    assert record.exc_info is not None  # logged with its traceback
+
+
+async def test_while_restarting_the_status_says_why(
+    fake: FakeDiscord, rest: hikari.api.RESTClient, clock: ManualClock
+) -> None:
+    outbox = MemoryOutbox(due=[dm(1)], record_errors=[RuntimeError("store closed")])
+    pausing = asyncio.Event()
+    release = asyncio.Event()
+
+    async def sleep(seconds: float) -> None:
+        pausing.set()
+        await release.wait()
+        clock.advance(seconds)
+
+    dispatcher = Dispatcher(outbox, rest, clock=clock, sleep=sleep)
+    task = asyncio.create_task(dispatcher.run())
+    await asyncio.wait_for(pausing.wait(), timeout=10)
+    clock.advance(7)
+
+    during = dispatcher.status()
+    release.set()
+    await outbox.wait_settled(dm(1).message_id)
+    after = dispatcher.status()
+    dispatcher.stop()
+    await asyncio.wait_for(task, timeout=5)
+
+    assert during.state == "restarting"
+    assert not during.alive
+    assert during.state_for == 7
+    assert during.last_error == "RuntimeError: store closed"
+    assert after.alive
+    assert dispatcher.status().state == "stopped"
+
+
+async def test_another_client_error_is_recorded_as_rejected_and_the_rest_still_go_out(
+    fake: FakeDiscord, rest: hikari.api.RESTClient
+) -> None:
+    fake.fail_next["POST channels"] = [413]
+    outbox = MemoryOutbox(due=[dm(1), dm(2)])
+
+    await run_until_settled(Dispatcher(outbox, rest), outbox, dm(1).message_id, dm(2).message_id)
+
+    reason, detail = outbox.failed[dm(1).message_id]
+    assert reason is FailureReason.REJECTED
+    assert "413" in detail
+    assert dm(2).message_id in outbox.delivered
+
+
 async def test_the_serve_runner_starts_and_drains_the_dispatcher(
-    fake: FakeDiscord, service: RecordingService
+    fake: FakeDiscord,
 ) -> None:
     outbox = MemoryOutbox(due=[dm(1)])
-    runner = ServeRunner(settings_for(fake), BotServices(execute=service, outbox=outbox), ())
+    runner = ServeRunner(settings_for(fake), BotServices(outbox=outbox), ())
     await runner.start()
     await outbox.wait_settled(dm(1).message_id)
     await runner.stop(drain_timeout=5)

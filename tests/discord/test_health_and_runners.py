@@ -1,4 +1,5 @@
-"""`/admin health` content, and the serve runner's lifecycle (start, signal, drain)."""
+"""`/admin health` content (PROBLEM lines included), and the serve runner's lifecycle (start,
+signal, drain)."""
 
 from __future__ import annotations
 
@@ -9,19 +10,23 @@ import socket
 from collections.abc import Awaitable, Callable
 
 import aiohttp
+import hikari
 import pytest
 
 from app.adapters.discord import (
     BotRuntime,
     BotServices,
+    Dispatcher,
+    OutboundMessage,
     StartupError,
     StoreStatus,
     run_gateway,
     run_serve,
 )
 from app.adapters.discord.commands.admin import format_duration, health_report
-from tests.discord.conftest import ManualClock, RecordingService, settings_for
+from tests.discord.conftest import ManualClock, settings_for
 from tests.fakes.discord import MANAGE_GUILD, FakeDiscord, Signer, fake_token, slash_command
+from tests.fakes.outbox import MemoryOutbox
 
 
 @pytest.mark.parametrize(
@@ -39,12 +44,12 @@ def test_durations_read_naturally(seconds: float, text: str) -> None:
 
 
 async def test_health_reports_the_store_position(
-    service: RecordingService, clock: ManualClock
+    clock: ManualClock,
 ) -> None:
     async def probe() -> StoreStatus:
         return StoreStatus(ok=True, position=1234)
 
-    services = BotServices(execute=service, store_probe=probe, clock=clock)
+    services = BotServices(store_probe=probe, clock=clock)
     runtime = BotRuntime(mode="gateway", started_at=clock() - 3661, latency=lambda: 0.042)
 
     reply = await health_report(services, runtime)
@@ -58,26 +63,26 @@ async def test_health_reports_the_store_position(
 
 
 async def test_health_says_when_the_store_does_not_answer(
-    service: RecordingService, clock: ManualClock
+    clock: ManualClock,
 ) -> None:
     async def stuck() -> StoreStatus:
         await asyncio.Event().wait()
         raise AssertionError("unreachable")
 
-    services = BotServices(execute=service, store_probe=stuck, clock=clock)
+    services = BotServices(store_probe=stuck, clock=clock)
     runtime = BotRuntime(mode="http", started_at=clock())
 
     reply = await health_report(services, runtime, probe_timeout=0.01)
 
-    assert reply.text.splitlines()[1] == "Event store: not answering within 0.01 s."
+    assert reply.text.splitlines()[1] == "Event store: PROBLEM, not answering within 0.01 s."
 
 
 async def test_health_before_the_first_heartbeat_says_latency_is_unknown(
-    service: RecordingService, clock: ManualClock
+    clock: ManualClock,
 ) -> None:
     runtime = BotRuntime(mode="gateway", started_at=clock(), latency=lambda: float("nan"))
 
-    reply = await health_report(BotServices(execute=service, clock=clock), runtime)
+    reply = await health_report(BotServices(clock=clock), runtime)
 
     assert reply.text.splitlines()[-1] == "Gateway latency: not measured yet."
 
@@ -130,3 +135,57 @@ async def test_a_refused_token_stops_the_start_with_a_clear_message(
         await asyncio.wait_for(run(settings, services), timeout=15)
 
     assert str(caught.value).startswith("Discord refused DISCORD_TOKEN (401 Unauthorized)")
+
+
+async def test_health_shows_a_dispatcher_that_keeps_failing_as_a_problem(
+    fake: FakeDiscord, clock: ManualClock
+) -> None:
+    outbox = MemoryOutbox(
+        due=[OutboundMessage(message_id="m1", position=1, kind="dm", target=5, text="hi")],
+        record_errors=[RuntimeError("database is locked")],
+    )
+    pausing = asyncio.Event()
+    release = asyncio.Event()
+
+    async def sleep(seconds: float) -> None:  # the restart pause, held open by the test
+        pausing.set()
+        await release.wait()
+
+    rest_app = hikari.RESTApp(url=fake.api_url, max_retries=0)
+    await rest_app.start()
+    async with rest_app.acquire(fake.token, hikari.TokenType.BOT) as rest:
+        dispatcher = Dispatcher(outbox, rest, clock=clock, sleep=sleep)
+        task = asyncio.create_task(dispatcher.run())
+        await asyncio.wait_for(pausing.wait(), timeout=10)
+        clock.advance(65)
+        runtime = BotRuntime(mode="http", started_at=clock() - 100, dispatcher=dispatcher.status)
+
+        during = await health_report(BotServices(clock=clock), runtime)
+
+        release.set()
+        await outbox.wait_settled("m1")
+        after = await health_report(BotServices(clock=clock), runtime)
+        dispatcher.stop()
+        await asyncio.wait_for(task, timeout=5)
+        stopped = await health_report(BotServices(clock=clock), runtime)
+    await rest_app.close()
+
+    assert during.text.splitlines()[1] == (
+        "DM dispatcher: PROBLEM, restarting for 1m 05s after 1 failures "
+        "(last error: RuntimeError: database is locked)."
+    )
+    assert after.text.splitlines()[1].startswith("DM dispatcher: OK, running for 0s (1 restarts;")
+    assert stopped.text.splitlines()[1].startswith("DM dispatcher: PROBLEM, stopped")
+
+
+async def test_health_shows_a_store_problem_as_a_problem(clock: ManualClock) -> None:
+    async def probe() -> StoreStatus:
+        return StoreStatus(ok=False, position=12, detail="read models stopped at 10: boom")
+
+    runtime = BotRuntime(mode="http", started_at=clock())
+
+    reply = await health_report(BotServices(store_probe=probe, clock=clock), runtime)
+
+    assert reply.text.splitlines()[1] == (
+        "Event store: PROBLEM, position 12 (read models stopped at 10: boom)."
+    )

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from app.adapters.discord import DEFAULT_LOADERS
 from tests.discord import probe_commands
-from tests.discord.conftest import HttpHarness, RecordingService
+from tests.discord.conftest import HttpHarness
+from tests.discord.probe_commands import ProbeBackend
 
 PROPERTY = settings(
     max_examples=60,
@@ -26,8 +27,13 @@ big_ints = st.integers(min_value=-(2**53), max_value=2**53)
 
 
 @pytest.fixture
-def loaders() -> Sequence[lightbulb.Loader]:
-    return (*DEFAULT_LOADERS, probe_commands.loader)
+def backend() -> ProbeBackend:
+    return ProbeBackend()
+
+
+@pytest.fixture
+def loaders(backend: ProbeBackend) -> Sequence[lightbulb.Loader]:
+    return (*DEFAULT_LOADERS, probe_commands.probe_loader(backend))
 
 
 def assert_one_clear_answer(content: str, flags: int) -> None:
@@ -40,7 +46,7 @@ def assert_one_clear_answer(content: str, flags: int) -> None:
 @given(text=texts, count=st.none() | big_ints, user_id=st.integers(1, 2**62))
 async def test_echo_always_answers_clearly(
     http: HttpHarness,
-    service: RecordingService,
+    backend: ProbeBackend,
     caplog: pytest.LogCaptureFixture,
     text: str,
     count: int | None,
@@ -49,14 +55,14 @@ async def test_echo_always_answers_clearly(
     options: dict[str, object] = {"wishlist": text}
     if count is not None:
         options["count"] = count
-    before = len(service.calls)
+    before = len(backend.calls)
 
     with caplog.at_level(logging.ERROR):
         content, flags = await http.content_of(http.command("probe echo", options, user_id=user_id))
 
     assert_one_clear_answer(content, flags)
     valid = len(text) <= probe_commands.WISHLIST_LIMIT and (count is None or 1 <= count <= 5)
-    assert (len(service.calls) == before + 1) is valid
+    assert (len(backend.calls) == before + 1) is valid
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 

@@ -17,7 +17,7 @@ from app.adapters.discord import DEFAULT_LOADERS
 from app.adapters.discord.specs import loader_for_specs
 from app.bootstrap import App, open_app
 from app.commands.santa import santa_specs
-from tests.discord.conftest import HttpHarness
+from tests.discord.conftest import HttpHarness, ManualClock
 from tests.fakes.discord import MANAGE_GUILD, SEND_MESSAGES, USER, Opt
 
 GUILD = 290926798626357999
@@ -210,3 +210,46 @@ async def test_the_same_interaction_delivered_twice_appends_once(
     assert await app.store.head_position() == after_first
     assert len(http.fake.callbacks[payload["id"]]) == 1
     assert probe.startswith("Secret Santa 2026")
+
+
+async def test_a_second_draw_within_its_cooldown_is_refused_clearly(
+    http: HttpHarness, app: App, clock: ManualClock
+) -> None:
+    await open_season(http)
+    for user in (ANN, BOB, CY):
+        await say(http, user, "santa join")
+    drawn, _ = await say(http, ORGANISER, "santa draw", admin=True)
+    position = await app.store.head_position()
+
+    clock.advance(3)
+    again, private = await say(http, ORGANISER, "santa draw", admin=True)
+    at_refusal = await app.store.head_position()
+    clock.advance(7)
+    later, _ = await say(http, ORGANISER, "santa draw", admin=True)
+
+    assert drawn.startswith("The names are drawn"), drawn
+    assert again == "/santa draw is cooling down; try again in 7 seconds."
+    assert private
+    assert at_refusal == position  # refused before the command path: nothing appended
+    assert "cooling down" not in later  # the window is over: the domain answers again
+
+
+async def test_santa_message_has_a_per_member_cooldown(
+    http: HttpHarness, clock: ManualClock
+) -> None:
+    await open_season(http)
+    for user in (ANN, BOB, CY):
+        await say(http, user, "santa join")
+    await say(http, ORGANISER, "santa draw", admin=True)
+
+    first, _ = await say(http, ANN, "santa message", {"to": "giftee", "text": "Hi!"})
+    second, private = await say(http, ANN, "santa message", {"to": "giftee", "text": "Hi again"})
+    other, _ = await say(http, BOB, "santa message", {"to": "giftee", "text": "Hello"})
+    clock.advance(5)
+    after, _ = await say(http, ANN, "santa message", {"to": "giftee", "text": "Hi again"})
+
+    assert first == "Message sent anonymously to your giftee."
+    assert second == "/santa message is cooling down; try again in 5 seconds."
+    assert private
+    assert other == "Message sent anonymously to your giftee."
+    assert after == "Message sent anonymously to your giftee."

@@ -15,6 +15,7 @@ class MemoryOutbox:
 
     `hold_record_of`: a message id whose `record_delivered` blocks (after Discord got the message)
     until released, so a test can kill the dispatcher exactly between send and record.
+    `record_errors`: failures of the log side (busy, closed, a projection error) on demand.
     """
 
     due: list[OutboundMessage] = field(default_factory=list)
@@ -22,6 +23,8 @@ class MemoryOutbox:
     failed: dict[str, tuple[FailureReason, str]] = field(default_factory=dict)
     record_calls: list[str] = field(default_factory=list)
     hold_record_of: str | None = None
+    #: Raised, one per call, by the next `record_*` calls (before anything is recorded).
+    record_errors: list[Exception] = field(default_factory=list)
     record_reached: asyncio.Event = field(default_factory=asyncio.Event)
     _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
 
@@ -51,7 +54,12 @@ class MemoryOutbox:
             if message.position > position and not self.settled(message.message_id):
                 yield message
 
+    def _maybe_fail(self) -> None:
+        if self.record_errors:
+            raise self.record_errors.pop(0)
+
     async def record_delivered(self, message: OutboundMessage, discord_message_id: int) -> None:
+        self._maybe_fail()
         if message.message_id == self.hold_record_of:
             self.record_reached.set()
             await asyncio.Event().wait()  # held until the dispatcher is killed
@@ -62,6 +70,7 @@ class MemoryOutbox:
     async def record_failed(
         self, message: OutboundMessage, reason: FailureReason, detail: str
     ) -> None:
+        self._maybe_fail()
         self.record_calls.append(message.message_id)
         self.failed.setdefault(message.message_id, (reason, detail))
         await self._notify()

@@ -12,6 +12,7 @@ from app.adapters.discord.bots import (
 )
 from app.adapters.discord.dispatcher import (
     Dispatcher,
+    DispatcherStatus,
     FailureReason,
     OutboundMessage,
     Outbox,
@@ -27,7 +28,7 @@ from app.adapters.discord.hooks import (
     require_permissions,
 )
 from app.adapters.discord.logcontext import InteractionIdFilter, current_interaction
-from app.adapters.discord.replies import answer, execute_and_reply, invocation_of
+from app.adapters.discord.replies import answer
 from app.adapters.discord.runner import (
     GatewayRunner,
     ServeRunner,
@@ -38,8 +39,6 @@ from app.adapters.discord.runner import (
 from app.adapters.discord.services import (
     BotRuntime,
     BotServices,
-    CommandExecutor,
-    Invocation,
     Reply,
     StoreProbe,
     StoreStatus,
@@ -51,14 +50,13 @@ __all__ = [
     "BotHandle",
     "BotRuntime",
     "BotServices",
-    "CommandExecutor",
     "CommandRefused",
     "Dispatcher",
+    "DispatcherStatus",
     "FailureReason",
     "GatewayRunner",
     "InteractionIdFilter",
     "InvalidOption",
-    "Invocation",
     "MissingPermission",
     "OnCooldown",
     "OutboundMessage",
@@ -73,8 +71,6 @@ __all__ = [
     "build_rest_bot",
     "cooldown",
     "current_interaction",
-    "execute_and_reply",
-    "invocation_of",
     "manage_server_only",
     "nonce_for",
     "require_permissions",

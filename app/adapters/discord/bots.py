@@ -52,7 +52,7 @@ async def _configure(
     registry.register_value(BotRuntime, runtime)
     register_hook_state(client, services)
     # lightbulb types handlers as Concatenate[exc, ...]; a one-argument handler is what it calls.
-    client.error_handler(make_error_handler(services))  # type: ignore[type-var]
+    client.error_handler(make_error_handler())  # type: ignore[type-var]
     for loader in loaders:
         # add_to_client, not load_extensions: an import error must stop the start, not be logged.
         await loader.add_to_client(client)

@@ -11,7 +11,6 @@ import hikari
 import lightbulb
 
 from app.adapters.discord.hooks import CommandRefused, DuplicateInteraction
-from app.adapters.discord.services import BotServices
 
 log = logging.getLogger("yulelog.discord")
 
@@ -21,12 +20,15 @@ INTERNAL_ERROR: Final = (
 )
 
 
-def user_sentence(exc: Exception, services: BotServices) -> str | None:
-    """The sentence to show for `exc`, or None when it is not meant for the user."""
+def user_sentence(exc: Exception) -> str | None:
+    """The sentence to show for `exc`, or None when it is not meant for the user.
+
+    Refusals from the command path itself (domain errors, option errors) never get here:
+    `app.commands.run.invoke` turns them into replies. What arrives is a hook's refusal or a
+    failure in the adapter.
+    """
     if isinstance(exc, CommandRefused):
         return exc.sentence
-    if services.user_error_types and isinstance(exc, services.user_error_types):
-        return str(exc)
     return None
 
 
@@ -40,8 +42,8 @@ def _causes(exc: lightbulb.exceptions.ExecutionPipelineFailedException) -> list[
 ErrorHandler = Callable[[lightbulb.exceptions.ExecutionPipelineFailedException], Awaitable[bool]]
 
 
-def make_error_handler(services: BotServices) -> ErrorHandler:
-    """Build the handler for one client (it needs the services to recognise user errors)."""
+def make_error_handler() -> ErrorHandler:
+    """Build the handler for one client."""
 
     async def handle(exc: lightbulb.exceptions.ExecutionPipelineFailedException) -> bool:
         ctx = exc.context
@@ -53,7 +55,7 @@ def make_error_handler(services: BotServices) -> ErrorHandler:
             # HTTP interaction finish at once instead of waiting out lightbulb's 5 s timeout.
             ctx.initial_response_sent.set()
             return True
-        sentence = next((s for c in causes if (s := user_sentence(c, services)) is not None), None)
+        sentence = next((s for c in causes if (s := user_sentence(c)) is not None), None)
         if sentence is None:
             sentence = INTERNAL_ERROR.format(ref=interaction_id)
             log.error(

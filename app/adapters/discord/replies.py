@@ -1,4 +1,4 @@
-"""Running a command through the service and answering Discord, the same way for every command.
+"""Answering Discord the same way for every command, whatever work produces the reply.
 
 Discord wants an initial response within three seconds; the service may take longer (a retry on a
 concurrency conflict, a slow disk). So the work starts at once and the interaction is deferred only
@@ -13,22 +13,10 @@ from typing import Final
 
 import lightbulb
 
-from app.adapters.discord.services import BotServices, Invocation, Reply
+from app.adapters.discord.services import Reply
 
 DEFER_AFTER: Final = 0.8
 POSTED_NOTE: Final = "Done; the answer is posted in the channel."
-
-
-def invocation_of(ctx: lightbulb.Context) -> Invocation:
-    """The identifying facts of an interaction, for idempotency and correlation."""
-    interaction = ctx.interaction
-    return Invocation(
-        interaction_id=int(interaction.id),
-        guild_id=int(interaction.guild_id) if interaction.guild_id is not None else None,
-        channel_id=int(interaction.channel_id),
-        user_id=int(interaction.user.id),
-        locale=str(interaction.locale),
-    )
 
 
 async def send_reply(ctx: lightbulb.Context, reply: Reply) -> None:
@@ -75,22 +63,3 @@ async def answer(
         await ctx.interaction.edit_initial_response(POSTED_NOTE)
     await send_reply(ctx, reply)
     return reply
-
-
-async def execute_and_reply(
-    ctx: lightbulb.Context,
-    services: BotServices,
-    command: object,
-    *,
-    secret: bool = True,
-    defer_after: float = DEFER_AFTER,
-) -> Reply:
-    """Run `command` through the one command path and answer the interaction (see `answer`)."""
-    if services.execute is None:
-        raise RuntimeError("BotServices.execute is not configured; this command cannot run")
-    return await answer(
-        ctx,
-        services.execute(command, invocation_of(ctx)),
-        secret=secret,
-        defer_after=defer_after,
-    )

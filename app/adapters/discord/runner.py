@@ -27,7 +27,7 @@ from app.adapters.discord.bots import (
 )
 from app.adapters.discord.dispatcher import Dispatcher
 from app.adapters.discord.http_front import InteractionsEndpoint, SignatureVerifier
-from app.adapters.discord.services import BotServices
+from app.adapters.discord.services import BotRuntime, BotServices
 from app.settings import Settings
 
 log = logging.getLogger("yulelog.discord")
@@ -114,10 +114,11 @@ class _Common:
         # hikari refuses to close what never fully started.
         self.bot_started = False
 
-    def _start_dispatcher(self, rest: hikari.api.RESTClient) -> None:
+    def _start_dispatcher(self, rest: hikari.api.RESTClient, runtime: BotRuntime) -> None:
         if self.services.outbox is not None:
-            self.dispatcher = Dispatcher(self.services.outbox, rest)
-            self.tasks.spawn(self.dispatcher.run(), "dm dispatcher")
+            self.dispatcher = dispatcher = Dispatcher(self.services.outbox, rest)
+            runtime.dispatcher = dispatcher.status
+            self.tasks.spawn(dispatcher.run(), "dm dispatcher")
 
     async def _drain(self, grace: float) -> None:
         if self.dispatcher is not None:
@@ -134,7 +135,7 @@ class GatewayRunner(_Common):
         self.handle = await build_gateway_bot(self.settings, self.services, loaders=self.loaders)
         await self.handle.bot.start(check_for_updates=False)
         self.bot_started = True
-        self._start_dispatcher(self.handle.bot.rest)
+        self._start_dispatcher(self.handle.bot.rest, self.handle.runtime)
         return self.handle
 
     async def join(self) -> None:
@@ -172,7 +173,7 @@ class ServeRunner(_Common):
         port = await self.endpoint.start(
             self.settings.interactions_host, self.settings.interactions_port
         )
-        self._start_dispatcher(self.handle.bot.rest)
+        self._start_dispatcher(self.handle.bot.rest, self.handle.runtime)
         return port
 
     async def join(self) -> None:

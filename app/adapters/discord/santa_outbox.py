@@ -1,9 +1,9 @@
 """The dispatcher's outbox over the event log: Secret Santa DMs that are due and not yet settled.
 
 Due messages are `DirectMessageDue` events; settled ones have a `DirectMessageDelivered` or
-`DirectMessageFailed` after them. Outcomes are recorded through the one command path with the
-idempotency key `delivery/{message_id}` (the same key the console uses), so recording twice —
-after a crash, or by two dispatchers — appends once and alerts the organiser once.
+`DirectMessageFailed` after them. Outcomes are recorded by `app.delivery.record_delivery`, shared
+with the console (idempotency key `delivery/{message_id}`), so recording twice — after a crash,
+or by two dispatchers — appends once and alerts the organiser once.
 """
 
 from __future__ import annotations
@@ -14,13 +14,11 @@ from typing import Final
 
 from app.adapters.discord.dispatcher import FailureReason, OutboundMessage
 from app.bootstrap import App
+from app.delivery import record_delivery
 from app.domain import santa as s
 from app.projections import santa as views
 
 log = logging.getLogger("yulelog.discord.outbox")
-
-#: The bot records delivery outcomes as this actor (the console uses the same).
-BOT_ACTOR_ID: Final = 0
 
 #: How a failure reads in the organiser's alert ("I could not send … to Ann (<reason>)").
 REASONS: Final = {
@@ -83,14 +81,11 @@ class SantaOutbox:
             if pending is None:
                 return  # settled meanwhile: nothing left to record
             guild_id = pending.guild_id
-        await self._app.santa(
-            s.RecordDeliveryOutcome(
-                guild_id=guild_id,
-                actor_id=BOT_ACTOR_ID,
-                message_id=message.message_id,
-                delivered=delivered,
-                reason=reason,
-            ),
-            idempotency_key=f"delivery/{message.message_id}",
+        await record_delivery(
+            self._app,
+            guild_id=guild_id,
+            message_id=message.message_id,
+            delivered=delivered,
+            reason=reason,
         )
         self._guild_of.pop(message.message_id, None)

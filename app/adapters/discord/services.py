@@ -14,17 +14,7 @@ from typing import Literal, Protocol
 
 import msgspec
 
-from app.adapters.discord.dispatcher import Outbox
-
-
-class Invocation(msgspec.Struct, frozen=True, kw_only=True):
-    """Who asked for what, where: enough for idempotency (interaction id) and correlation."""
-
-    interaction_id: int
-    guild_id: int | None
-    channel_id: int
-    user_id: int
-    locale: str = "en-US"
+from app.adapters.discord.dispatcher import DispatcherStatus, Outbox
 
 
 class Reply(msgspec.Struct, frozen=True, kw_only=True):
@@ -42,12 +32,6 @@ class StoreStatus(msgspec.Struct, frozen=True, kw_only=True):
     detail: str = ""
 
 
-class CommandExecutor(Protocol):
-    """The one command path: a command Struct in, a reply out (raising a user error on refusal)."""
-
-    async def __call__(self, command: object, invocation: Invocation, /) -> Reply: ...
-
-
 class StoreProbe(Protocol):
     """Cheap check that the store answers, and its current position."""
 
@@ -58,25 +42,24 @@ class StoreProbe(Protocol):
 class BotServices:
     """Everything commands may use, registered once per lightbulb client.
 
-    `execute`: the path for commands written against `execute_and_reply`; commands built from the
-    shared specs (`specs.py`) run through `app.commands.run` instead and do not need it.
-    `user_error_types`: exceptions whose `str()` is a sentence meant for the user (e.g. the domain's
-    `DomainError`); any other exception is reported as an internal error with a reference.
+    Commands themselves run through `app.commands.run.invoke` (see `specs.py`), the one command
+    path every front end shares; these are the adapter's own needs.
+    `store_probe`: what `/admin health` reports about the log and the read models.
     `outbox`: due DMs and posts; when given, the runners start a `Dispatcher` over it.
     `clock`: monotonic seconds, injectable so cooldown and uptime tests need no sleeping.
     """
 
-    execute: CommandExecutor | None = None
     store_probe: StoreProbe | None = None
     outbox: Outbox | None = None
-    user_error_types: tuple[type[Exception], ...] = ()
     clock: Callable[[], float] = time.monotonic
 
 
 @dataclass(slots=True, kw_only=True)
 class BotRuntime:
-    """Facts about the running bot that only the adapter knows (mode, start time, latency)."""
+    """Facts about the running bot that only the adapter knows (mode, start time, latency, and the
+    DM dispatcher's liveness once the runner has started one)."""
 
     mode: Literal["gateway", "http"]
     started_at: float
     latency: Callable[[], float | None] = field(default=lambda: None)
+    dispatcher: Callable[[], DispatcherStatus | None] = field(default=lambda: None)

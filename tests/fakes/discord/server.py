@@ -86,6 +86,7 @@ class FakeDiscord:
         self.messages: dict[int, list[dict[str, Any]]] = {}  # channel id -> created messages
         self.sessions: list[GatewaySession] = []
         self.fail_next: dict[str, list[int]] = {}  # route name -> statuses to answer first
+        self.down: dict[str, int] = {}  # route name -> status to answer until removed (an outage)
         self._nonces: dict[tuple[int, str], tuple[float, dict[str, Any]]] = {}
         self._loading: set[str] = set()  # tokens whose deferral has not been edited yet
         self._changed = asyncio.Condition()
@@ -256,6 +257,8 @@ class FakeDiscord:
         if (statuses := self.fail_next.get(f"{method} {parts[0]}")) and statuses:
             status = statuses.pop(0)
             return _error(status, 0, f"{status}: injected by the fake")
+        if (status := self.down.get(f"{method} {parts[0]}")) is not None:
+            return _error(status, 0, f"{status}: outage injected by the fake")
         if parts[0] == "applications" and parts[1:2] != [str(self.application_id)]:
             return _error(404, 10002, "Unknown Application")
         match (method, parts):

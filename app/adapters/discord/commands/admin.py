@@ -8,6 +8,7 @@ from typing import Final
 import hikari
 import lightbulb
 
+from app.adapters.discord.dispatcher import DispatcherStatus
 from app.adapters.discord.hooks import MANAGE_SERVER, cooldown, manage_server_only
 from app.adapters.discord.replies import answer
 from app.adapters.discord.services import BotRuntime, BotServices, Reply, StoreStatus
@@ -30,10 +31,32 @@ def format_duration(seconds: float) -> str:
     return f"{secs}s"
 
 
+def dispatcher_line(status: DispatcherStatus) -> str:
+    """`DM dispatcher: OK, running …` or `DM dispatcher: PROBLEM, restarting for … (last error: …)`."""
+    deferred = f", {status.deferred} deferred until Discord answers" if status.deferred else ""
+    if status.alive:
+        line = (
+            f"DM dispatcher: OK, {status.state} for {format_duration(status.state_for)}{deferred}"
+        )
+        if status.last_error is not None and status.error_ago is not None:
+            line += (
+                f" ({status.restarts} restarts; last error {format_duration(status.error_ago)}"
+                f" ago: {status.last_error})"
+            )
+        return line + "."
+    if status.state == "restarting":
+        return (
+            f"DM dispatcher: PROBLEM, restarting for {format_duration(status.state_for)} after "
+            f"{status.restarts} failures{deferred} (last error: {status.last_error})."
+        )
+    return f"DM dispatcher: PROBLEM, stopped {format_duration(status.state_for)} ago; DMs are not sent."
+
+
 async def health_report(
     services: BotServices, runtime: BotRuntime, *, probe_timeout: float = PROBE_TIMEOUT
 ) -> Reply:
-    """Uptime, store status (bounded wait) and gateway latency, as one ephemeral message."""
+    """Uptime, store and read models (bounded wait), DM dispatcher and gateway latency, as one
+    ephemeral message; anything wrong reads `PROBLEM`."""
     lines = [
         f"Up for {format_duration(services.clock() - runtime.started_at)} ({runtime.mode} mode)."
     ]
@@ -42,11 +65,14 @@ async def health_report(
             async with asyncio.timeout(probe_timeout):
                 status: StoreStatus = await services.store_probe()
         except TimeoutError:
-            lines.append(f"Event store: not answering within {probe_timeout:g} s.")
+            lines.append(f"Event store: PROBLEM, not answering within {probe_timeout:g} s.")
         else:
             state = "OK" if status.ok else "PROBLEM"
             detail = f" ({status.detail})" if status.detail else ""
             lines.append(f"Event store: {state}, position {status.position}{detail}.")
+    dispatcher = runtime.dispatcher()
+    if dispatcher is not None:
+        lines.append(dispatcher_line(dispatcher))
     latency = runtime.latency()
     if runtime.mode == "gateway":
         if latency is None or latency != latency:  # NaN until the first heartbeat is acknowledged
