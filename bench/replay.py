@@ -28,6 +28,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from app.bootstrap import SNAPSHOT_EVERY
 from app.replaytool.cli import main as replay_main
 from app.replaytool.generate import GenSpec, generate_log
 from app.replaytool.replaying import fold_all, paused_gc
@@ -111,7 +112,12 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.replay")
     parser.add_argument("--quick", action="store_true", help="100k events instead of 1M")
     parser.add_argument("--events", type=int, help="approximate log size (overrides --quick)")
-    parser.add_argument("--snapshot-every", type=int, default=20_000, help="K (default 20000)")
+    parser.add_argument(
+        "--snapshot-every",
+        type=int,
+        default=SNAPSHOT_EVERY,
+        help=f"K (default {SNAPSHOT_EVERY}, what the bot uses)",
+    )
     parser.add_argument("--keep", type=Path, help="write the log here and keep it")
     args = parser.parse_args(argv)
     target = args.events or (100_000 if args.quick else 1_000_000)

@@ -22,6 +22,7 @@ from app.bootstrap import App, open_app
 from app.commands.registry import all_specs
 from app.commands.run import invoke
 from app.commands.spec import CommandSpec, Invocation, OptionError
+from app.delivery import record_delivery
 from app.domain import santa as s
 from app.projections import santa as views
 from app.settings import SettingsError, load_settings
@@ -32,7 +33,6 @@ HELP = (
 )
 #: Lines longer than this are refused before parsing: nothing legitimate comes close.
 LINE_MAX_CHARS = 20_000
-BOT_ACTOR_ID = 0
 
 
 @dataclass(slots=True)
@@ -112,14 +112,8 @@ class Console:
                 return
             for message_id, dm in pending:
                 self.say(f"[dm {dm.recipient_id}] {dm.text}")
-                await self.app.santa(
-                    s.RecordDeliveryOutcome(
-                        guild_id=dm.guild_id,
-                        actor_id=BOT_ACTOR_ID,
-                        message_id=message_id,
-                        delivered=True,
-                    ),
-                    idempotency_key=f"delivery/{message_id}",
+                await record_delivery(
+                    self.app, guild_id=dm.guild_id, message_id=message_id, delivered=True
                 )
 
     def meta(self, cmd: MetaCommand) -> bool:

@@ -17,7 +17,10 @@ from app.service import BusyError
 
 log = logging.getLogger("yulelog.commands")
 
-UNEXPECTED = "Something went wrong on our side and nothing was changed; please try again later."
+UNEXPECTED = (
+    "Something went wrong on our side and nothing was changed; please try again later "
+    "(reference {reference})."
+)
 NEEDS_MANAGE_SERVER = "Only members with the Manage Server permission can use /{name}."
 
 
@@ -39,7 +42,7 @@ async def invoke(spec: CommandSpec, inv: Invocation, values: Mapping[str, Any]) 
         return Reply(exc.message)
     except Exception:
         log.exception("command /%s failed (interaction %s)", spec.name, inv.interaction_id)
-        return Reply(UNEXPECTED)
+        return Reply(UNEXPECTED.format(reference=inv.interaction_id))
 
 
 def organiser_may(spec: CommandSpec) -> bool:

@@ -87,5 +87,5 @@ async def test_every_command_answers_clearly(app: App, data: st.DataObject) -> N
     spec, inv, values = data.draw(calls(specs))
     reply = await invoke(spec, inv, values)
     assert reply.text
-    assert reply.text != UNEXPECTED, (spec.name, values)
+    assert reply.text != UNEXPECTED.format(reference=inv.interaction_id), (spec.name, values)
     assert len(reply.text) <= 2000

@@ -164,7 +164,7 @@ async def test_a_failing_handler_gives_one_sentence_and_logs_a_traceback_with_th
     with caplog.at_level(logging.ERROR):
         content, flags = await http.content_of(payload)
 
-    assert content == run.UNEXPECTED
+    assert content == run.UNEXPECTED.format(reference=payload["id"])
     assert flags & 64
     [record] = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert payload["id"] in record.getMessage()
