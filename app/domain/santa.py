@@ -512,11 +512,14 @@ def evolve(state: SantaState, event: SantaEvent) -> SantaState:
         season.assignments = dict(event.assignments)
         season.drawn_single_loop = event.single_loop
         season.status = DRAWN
-    elif isinstance(event, ParticipantSplicedOut):
-        season.assignments.pop(event.member_id, None)
+    elif isinstance(event, ParticipantSplicedOut | ParticipantSplicedIn):
+        before = dict(season.assignments)
+        if isinstance(event, ParticipantSplicedOut):
+            season.assignments.pop(event.member_id, None)
         season.assignments.update(event.reassigned)
-    elif isinstance(event, ParticipantSplicedIn):
-        season.assignments.update(event.reassigned)
+        sent, received = unmarked_by_splice(before, season.assignments)
+        season.gifts_sent -= sent
+        season.gifts_received -= received
     elif isinstance(event, DirectMessageDue):
         season.dm_count += 1
         season.messages[event.message_id] = DirectMessage(event.recipient_id, event.kind)
@@ -530,6 +533,21 @@ def evolve(state: SantaState, event: SantaEvent) -> SantaState:
             state.open_year = None
     # AnonymousMessageSent and SpliceRefused change no rule-relevant state.
     return state
+
+
+def unmarked_by_splice(before: dict[int, int], after: dict[int, int]) -> tuple[set[int], set[int]]:
+    """Whose gift marks a splice resets: (givers whose "sent" goes, receivers whose "received" goes).
+
+    A gift mark belongs to a pair. "Sent" means "I sent my gift to my giftee", "received" means "I
+    got my gift from my Santa". When a splice dissolves a pair (the giver's giftee changes, or the
+    giver leaves), both marks of that pair go: the giver owes their new giftee a gift and can mark
+    it once it is on its way, and the old receiver now waits for a gift from their new Santa. Marks
+    of the pairs a splice keeps stay as they are. The decider, `SantaMemberViewsProjection` and
+    `SantaHistoryProjection` all apply this rule (the same function where they can), so the marks
+    a member sees, the ones the rules check and the ones history keeps agree.
+    """
+    dissolved = [(g, r) for g, r in before.items() if after.get(g) != r]
+    return {g for g, _ in dissolved}, {r for _, r in dissolved}
 
 
 def fold(events: list[SantaEvent], state: SantaState | None = None) -> SantaState:
@@ -829,6 +847,8 @@ def _send_message(c: SendAnonymousMessage, state: SantaState) -> list[SantaEvent
 
 
 def _gift_sent(c: MarkGiftSent, state: SantaState) -> list[SantaEvent]:
+    """Once per pair: a splice that changes the giver's giftee clears the mark
+    (`unmarked_by_splice`)."""
     season = _require_drawn_member(c, state)
     if c.actor_id in season.gifts_sent:
         raise AlreadyMarked("You have already marked your gift as sent.")
@@ -1054,8 +1074,19 @@ def _remove(
     for giver, receiver in sorted(plan.reassigned.items()):
         giftee = season.participants[receiver]
         text = _giftee_text(season, giftee.display_name, giftee.wishlist, changed=True)
-        events.append(mail.due(giver, "giftee_changed", text))
+        events.append(mail.due(giver, "giftee_changed", text + _unmarked_note(season, giver)))
     return events
+
+
+def _unmarked_note(season: Season, giver: int) -> str:
+    """Told only to the giver whose giftee changed, about their own mark (see
+    `unmarked_by_splice`)."""
+    if giver not in season.gifts_sent:
+        return ""
+    return (
+        "\nYou had marked your gift as sent; that was for your previous giftee, so the mark is "
+        "cleared. Mark your gift as sent again once the new one is on its way."
+    )
 
 
 def _splice_in(
@@ -1085,7 +1116,11 @@ def _splice_in(
             reassigned=plan.reassigned,
             repeated_pairs=_past_pairs_of(plan.repeats),
         ),
-        mail.due(santa, "giftee_changed", _giftee_text(season, name, wishlist, changed=True)),
+        mail.due(
+            santa,
+            "giftee_changed",
+            _giftee_text(season, name, wishlist, changed=True) + _unmarked_note(season, santa),
+        ),
         mail.due(
             member,
             "draw_notice",
