@@ -900,15 +900,18 @@ _FAILURE_WORDS: Final = {
 """The dispatcher's failure codes (`code` or `code: detail`) in plain words for the organiser."""
 
 
-def _failure_words(reason: str) -> tuple[str, bool]:
-    """The failure reason in plain words, and whether it means the member's DMs are closed.
+def _failure_words(reason: str) -> tuple[str, bool | None]:
+    """The failure reason in plain words, and whether it means the member's DMs are closed (None:
+    not known).
 
     Accepts a dispatcher code with or without detail, or text that is already plain words (shown as
     it is)."""
     code = reason.split(":", 1)[0].strip().lower()
     if code in _FAILURE_WORDS:
         return _FAILURE_WORDS[code], code == _DMS_CLOSED
-    return reason, reason == _FAILURE_WORDS[_DMS_CLOSED]
+    if reason == _FAILURE_WORDS[_DMS_CLOSED]:
+        return reason, True
+    return reason, None
 
 
 def _delivery_alert(season: Season, who: str, reason: str) -> str:
@@ -920,16 +923,15 @@ def _delivery_alert(season: Season, who: str, reason: str) -> str:
     """
     words, dms_closed = _failure_words(reason)
     head = f"⚠️ Secret Santa {season.year}: I could not send the draw notice to {who} ({words})."
+    still = "they can still see their giftee with the Secret Santa commands."
     if dms_closed:
+        advice = f"Ask them to allow direct messages from server members; {still}"
+    elif dms_closed is False:
         advice = (
-            "Ask them to allow direct messages from server members; they can still see their "
-            "giftee with the Secret Santa commands."
+            f"The message could not be delivered, and not because of their DM settings; {still}"
         )
     else:
-        advice = (
-            "The message could not be delivered for a reason on Discord's side, not because of "
-            "their settings; they can still see their giftee with the Secret Santa commands."
-        )
+        advice = f"The message could not be delivered; {still}"
     return f"{head} {advice}"
 
 

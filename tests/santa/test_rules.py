@@ -726,6 +726,23 @@ def test_a_draw_notice_failing_for_another_reason_says_why_in_plain_words(
     assert "could not be delivered" in alert.text
 
 
+def test_a_draw_notice_failure_given_in_plain_words_is_passed_on_as_is() -> None:
+    # Given the draw notices are due
+    run, notices = _with_notices()
+    ann, bob = (next(n for n in notices if n.recipient_id == m) for m in (ANN, BOB))
+    # When the dispatcher words the reason itself: closed DMs, then something else
+    (_, closed) = _fail(run, ann, "their direct messages are closed")
+    (_, other) = _fail(run, bob, "something odd happened")
+    # Then closed DMs still ask for DMs to be opened, and an unknown reason claims no cause
+    assert isinstance(closed, s.DirectMessageDue)
+    assert isinstance(other, s.DirectMessageDue)
+    assert "to Ann (their direct messages are closed)" in closed.text
+    assert "allow direct messages" in closed.text
+    assert "to Bob (something odd happened). The message could not be delivered;" in other.text
+    assert "allow direct messages" not in other.text
+    assert "DM settings" not in other.text
+
+
 def test_failed_messages_that_would_hint_at_a_pair_alert_nobody() -> None:
     # Given a drawn season: Ann→Bob→Cy→Ann
     run = Scenario(seed=3).given(*_drawn_season())
