@@ -1056,8 +1056,8 @@ def _remove(
             raise CannotSplice(f"{name} cannot be taken out of the draw: {reason}.")
         alert = (
             f"⚠️ Secret Santa {season.year}: {name} asked to leave, but I could not take them "
-            f"out of the draw: {reason}. They are still in; if you relax an exclusion, you can "
-            "then remove them yourself."
+            f"out of the draw: {reason}. They are still in for now; once that is changed you can "
+            "remove them yourself."
         )
         return [
             SpliceRefused(guild_id=guild_id, year=season.year, member_id=member, reason=reason),

@@ -503,6 +503,20 @@ def test_one_remaining_participant_cannot_be_a_draw() -> None:
     _names_no_pair(caught.value.message, leaver="Ann")
 
 
+def test_a_leave_that_would_leave_one_participant_alerts_without_exclusion_advice() -> None:
+    # Given Ann and Bob are the only two drawn
+    given = [*season_with(ANN, BOB), drawn({ANN: BOB, BOB: ANN})]
+    # When Ann asks to leave
+    events = when(given, cmd(s.LeaveSeason, ANN))
+    # Then she stays in and the organiser is told why and what can be done, with no pair named
+    assert not of_type(events, s.ParticipantLeft)
+    (alert,) = of_type(events, s.DirectMessageDue)
+    assert "only one participant would remain" in alert.text
+    assert "keep Ann in, or close the season" in alert.text
+    assert "exclusion" not in alert.text
+    _names_no_pair(alert.text, leaver="Ann")
+
+
 def test_a_leaver_of_a_mutual_pair_is_repaired_by_one_swap() -> None:
     given = [*season_with(ANN, BOB, CY, DEE), drawn({ANN: BOB, BOB: ANN, CY: DEE, DEE: CY})]
     events = when(given, cmd(s.RemoveParticipant, member_id=BOB))
