@@ -336,8 +336,9 @@ def _rejection_affordable(n: int, forbidden: Sequence[set[int]], steps: int) -> 
         log_p += math.log1p(-k / n)
         total_forbidden += k
     per_try = min(n, n * n / max(total_forbidden, 1))
-    expected = per_try / math.exp(log_p)
-    return steps > 0 and expected <= 2 * steps
+    # expected = per_try / exp(log_p), compared in log space: exp(log_p) underflows to 0.0 for very
+    # dense forbidden sets (log_p below about -745), which made the division raise.
+    return steps > 0 and math.log(per_try) - log_p <= math.log(2 * steps)
 
 
 def _reject_permutations(

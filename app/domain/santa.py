@@ -99,8 +99,8 @@ class LeaveSeason(Command, frozen=True, kw_only=True):
 
 
 class RemoveParticipant(Command, frozen=True, kw_only=True):
-    """The organiser (or an admin) removes someone; refused with the exact reason if no splice
-    exists."""
+    """The organiser (or an admin) removes someone; refused, with a reason that names no pair, if no
+    splice exists."""
 
     member_id: int
 
@@ -110,12 +110,16 @@ class UpdateWishlist(Command, frozen=True, kw_only=True):
 
 
 class AddExclusion(Command, frozen=True, kw_only=True):
+    """Organiser or admin only, like `/santa exclude` (Manage Server)."""
+
     giver_id: int
     receiver_id: int
     two_way: bool = False
 
 
 class RemoveExclusion(Command, frozen=True, kw_only=True):
+    """Organiser or admin only."""
+
     giver_id: int
     receiver_id: int
     two_way: bool = False
@@ -508,11 +512,14 @@ def evolve(state: SantaState, event: SantaEvent) -> SantaState:
         season.assignments = dict(event.assignments)
         season.drawn_single_loop = event.single_loop
         season.status = DRAWN
-    elif isinstance(event, ParticipantSplicedOut):
-        season.assignments.pop(event.member_id, None)
+    elif isinstance(event, ParticipantSplicedOut | ParticipantSplicedIn):
+        before = dict(season.assignments)
+        if isinstance(event, ParticipantSplicedOut):
+            season.assignments.pop(event.member_id, None)
         season.assignments.update(event.reassigned)
-    elif isinstance(event, ParticipantSplicedIn):
-        season.assignments.update(event.reassigned)
+        sent, received = unmarked_by_splice(before, season.assignments)
+        season.gifts_sent -= sent
+        season.gifts_received -= received
     elif isinstance(event, DirectMessageDue):
         season.dm_count += 1
         season.messages[event.message_id] = DirectMessage(event.recipient_id, event.kind)
@@ -526,6 +533,21 @@ def evolve(state: SantaState, event: SantaEvent) -> SantaState:
             state.open_year = None
     # AnonymousMessageSent and SpliceRefused change no rule-relevant state.
     return state
+
+
+def unmarked_by_splice(before: dict[int, int], after: dict[int, int]) -> tuple[set[int], set[int]]:
+    """Whose gift marks a splice resets: (givers whose "sent" goes, receivers whose "received" goes).
+
+    A gift mark belongs to a pair. "Sent" means "I sent my gift to my giftee", "received" means "I
+    got my gift from my Santa". When a splice dissolves a pair (the giver's giftee changes, or the
+    giver leaves), both marks of that pair go: the giver owes their new giftee a gift and can mark
+    it once it is on its way, and the old receiver now waits for a gift from their new Santa. Marks
+    of the pairs a splice keeps stay as they are. The decider, `SantaMemberViewsProjection` and
+    `SantaHistoryProjection` all apply this rule (the same function where they can), so the marks
+    a member sees, the ones the rules check and the ones history keeps agree.
+    """
+    dissolved = [(g, r) for g, r in before.items() if after.get(g) != r]
+    return {g for g, _ in dissolved}, {r for _, r in dissolved}
 
 
 def fold(events: list[SantaEvent], state: SantaState | None = None) -> SantaState:
@@ -717,13 +739,11 @@ def _exclusion_target(
     c: AddExclusion | RemoveExclusion, state: SantaState
 ) -> tuple[Season, set[Pair]]:
     season = _require_open(state)
+    _require_organiser(c, season, "change exclusions")
     if c.giver_id == c.receiver_id:
         raise SelfExclusion(
             "Nobody can be excluded from themselves: nobody is ever their own Santa."
         )
-    involved = c.actor_id in (c.giver_id, c.receiver_id)
-    if not involved and not _is_organiser(c, season):
-        raise NotAllowed("Only the organiser, an admin, or one of the two members can change this.")
     if isinstance(c, AddExclusion) and season.status != OPEN:
         raise WrongPhase("Exclusions can only be added before the draw.")
     for member in (c.giver_id, c.receiver_id):
@@ -827,6 +847,8 @@ def _send_message(c: SendAnonymousMessage, state: SantaState) -> list[SantaEvent
 
 
 def _gift_sent(c: MarkGiftSent, state: SantaState) -> list[SantaEvent]:
+    """Once per pair: a splice that changes the giver's giftee clears the mark
+    (`unmarked_by_splice`)."""
     season = _require_drawn_member(c, state)
     if c.actor_id in season.gifts_sent:
         raise AlreadyMarked("You have already marked your gift as sent.")
@@ -859,22 +881,59 @@ def _record_outcome(c: RecordDeliveryOutcome, state: SantaState) -> list[SantaEv
         events: list[SantaEvent] = [
             DirectMessageFailed(guild_id=c.guild_id, message_id=c.message_id, reason=reason)
         ]
-        if message.kind != "organiser_alert":
-            who = season.name(message.recipient_id)
-            what = _KIND_LABELS.get(message.kind, "a Secret Santa message")
-            text = (
-                f"⚠️ Secret Santa {season.year}: I could not send {what} to {who} ({reason}). "
-                "Ask them to allow direct messages from server members; they can still see their "
-                "giftee with the Secret Santa commands."
-            )
+        if message.kind == "draw_notice":
+            text = _delivery_alert(season, season.name(message.recipient_id), reason)
             alert = _Mail(season, c.guild_id).due(season.organiser_id, "organiser_alert", text)
             events.append(alert)
         return events
     raise UnknownMessage(f"No Secret Santa message has the id {c.message_id!r}.")
 
 
-_KIND_LABELS: Final = {"draw_notice": "the draw notice"}
-"""Other kinds stay unnamed in alerts: "a wishlist update reached nobody" would hint at a pair."""
+_DMS_CLOSED: Final = "recipient_unreachable"
+_FAILURE_WORDS: Final = {
+    _DMS_CLOSED: "their direct messages are closed",
+    "forbidden": "Discord did not allow the bot to message them",
+    "not_found": "their Discord account could not be found",
+    "rejected": "Discord rejected the message",
+    "discord_unavailable": "Discord was unavailable for too long",
+}
+"""The dispatcher's failure codes (`code` or `code: detail`) in plain words for the organiser."""
+
+
+def _failure_words(reason: str) -> tuple[str, bool | None]:
+    """The failure reason in plain words, and whether it means the member's DMs are closed (None:
+    not known).
+
+    Accepts a dispatcher code with or without detail, or text that is already plain words (shown as
+    it is)."""
+    code = reason.split(":", 1)[0].strip().lower()
+    if code in _FAILURE_WORDS:
+        return _FAILURE_WORDS[code], code == _DMS_CLOSED
+    if reason == _FAILURE_WORDS[_DMS_CLOSED]:
+        return reason, True
+    return reason, None
+
+
+def _delivery_alert(season: Season, who: str, reason: str) -> str:
+    """Only draw notices fail loudly: every giver gets one, so naming the member reveals no pair.
+
+    A failed wishlist update, anonymous message or giftee change would tell the organiser who
+    gives to whom (a wishlist update goes to the writer's Santa), so those are recorded as
+    `DirectMessageFailed` and nobody is alerted. Only closed DMs are worth asking the member about.
+    """
+    words, dms_closed = _failure_words(reason)
+    head = f"⚠️ Secret Santa {season.year}: I could not send the draw notice to {who} ({words})."
+    still = "they can still see their giftee with the Secret Santa commands."
+    if dms_closed:
+        advice = f"Ask them to allow direct messages from server members; {still}"
+    elif dms_closed is False:
+        advice = (
+            f"The message could not be delivered, and not because of their DM settings; {still}"
+        )
+    else:
+        advice = f"The message could not be delivered; {still}"
+    return f"{head} {advice}"
+
 
 # --- helpers --------------------------------------------------------------------------------------
 
@@ -946,17 +1005,23 @@ def _past_pairs_of(changes: tuple[tuple[int, int, int], ...]) -> list[PastPair]:
 
 
 def _blocked_reason(blocked: splicing.Blocked, name: str) -> str:
-    """Exact, and naming no pair: the organiser reading it may not know who gives to whom."""
+    """Why `name` cannot be spliced out, for the organiser (the `/santa remove` reply, or the alert
+    after `/santa leave`). It names nobody but the leaver and no relation of theirs ("their Santa",
+    "their giftee"): with one or two exclusions in place, "L's Santa may not give to L's giftee"
+    would let the organiser work out both. The `Blocked` code stays exact in the events."""
     if blocked == "too_few":
-        return "only one participant would remain, and nobody can give to themselves"
+        return (
+            f"without {name} only one participant would remain, and nobody can give to "
+            f"themselves; keep {name} in, or close the season"
+        )
     if blocked == "loop_blocked":
         return (
-            f"{name}'s Santa may not give to {name}'s giftee, and moving either of them "
-            "elsewhere in the loop would break an exclusion"
+            f"removing {name} would force a new pair that an exclusion (or the rule that the draw "
+            f"stays a single loop) forbids; remove or relax an exclusion, or keep {name} in"
         )
     return (
-        f"giving {name}'s giftee to {name}'s Santa, or swapping with any one other pair, would "
-        "break an exclusion or make someone their own Santa"
+        f"removing {name} would force a new pair that an exclusion forbids; remove or relax an "
+        f"exclusion, or keep {name} in"
     )
 
 
@@ -991,8 +1056,8 @@ def _remove(
             raise CannotSplice(f"{name} cannot be taken out of the draw: {reason}.")
         alert = (
             f"⚠️ Secret Santa {season.year}: {name} asked to leave, but I could not take them "
-            f"out of the draw: {reason}. They are still in; remove one of the exclusions and "
-            "then remove them yourself."
+            f"out of the draw: {reason}. They are still in for now; once that is changed you can "
+            "remove them yourself."
         )
         return [
             SpliceRefused(guild_id=guild_id, year=season.year, member_id=member, reason=reason),
@@ -1011,8 +1076,19 @@ def _remove(
     for giver, receiver in sorted(plan.reassigned.items()):
         giftee = season.participants[receiver]
         text = _giftee_text(season, giftee.display_name, giftee.wishlist, changed=True)
-        events.append(mail.due(giver, "giftee_changed", text))
+        events.append(mail.due(giver, "giftee_changed", text + _unmarked_note(season, giver)))
     return events
+
+
+def _unmarked_note(season: Season, giver: int) -> str:
+    """Told only to the giver whose giftee changed, about their own mark (see
+    `unmarked_by_splice`)."""
+    if giver not in season.gifts_sent:
+        return ""
+    return (
+        "\nYou had marked your gift as sent; that was for your previous giftee, so the mark is "
+        "cleared. Mark your gift as sent again once the new one is on its way."
+    )
 
 
 def _splice_in(
@@ -1042,7 +1118,11 @@ def _splice_in(
             reassigned=plan.reassigned,
             repeated_pairs=_past_pairs_of(plan.repeats),
         ),
-        mail.due(santa, "giftee_changed", _giftee_text(season, name, wishlist, changed=True)),
+        mail.due(
+            santa,
+            "giftee_changed",
+            _giftee_text(season, name, wishlist, changed=True) + _unmarked_note(season, santa),
+        ),
         mail.due(
             member,
             "draw_notice",

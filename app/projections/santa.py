@@ -135,7 +135,7 @@ class SantaMemberViewsProjection:
     """Every giver's giftee is in this state (it is what the views are made of); the only query,
     `member_view`, hands a member their own view, which names their giftee and never their Santa."""
 
-    name = "santa.member_views.v1"
+    name = "santa.member_views.v2"  # v2: splices clear the dissolved pairs' messages and marks
     state_type = MemberViewsState
 
     def initial(self) -> MemberViewsState:
@@ -162,7 +162,11 @@ class SantaMemberViewsProjection:
                 if view.giftee_id == ev.member_id:
                     view.giftee_wishlist = ev.wishlist
         elif isinstance(ev, s.AssignmentsDrawn | s.ParticipantSplicedIn | s.ParticipantSplicedOut):
-            pairs = ev.assignments if isinstance(ev, s.AssignmentsDrawn) else ev.reassigned
+            if isinstance(ev, s.AssignmentsDrawn):
+                pairs = ev.assignments
+            else:
+                pairs = ev.reassigned
+                _forget_dissolved_pairs(season, ev)
             for giver, receiver in pairs.items():
                 view = season.members.setdefault(giver, MemberView())
                 view.giftee_id = receiver
@@ -185,6 +189,29 @@ class SantaMemberViewsProjection:
         elif isinstance(ev, s.SeasonClosed):
             del state.guilds[ev.guild_id]
         return state
+
+
+def _forget_dissolved_pairs(
+    season: MemberSeason, ev: s.ParticipantSplicedIn | s.ParticipantSplicedOut
+) -> None:
+    """Before a splice is applied: for every pair it dissolves, the giver (whose giftee changes)
+    loses the old giftee's messages and their "sent" mark, and the receiver (whose Santa changes)
+    loses the old Santa's messages and their "received" mark. Members whose Santa and giftee stay
+    keep everything. Same rule as the decider (`santa.unmarked_by_splice`)."""
+    before = {g: v.giftee_id for g, v in season.members.items() if v.giftee_id is not None}
+    after = dict(before)
+    if isinstance(ev, s.ParticipantSplicedOut):
+        after.pop(ev.member_id, None)
+    after.update(ev.reassigned)
+    givers, receivers = s.unmarked_by_splice(before, after)
+    for giver in givers:
+        if (view := season.members.get(giver)) is not None:
+            view.messages_from_giftee = []
+            view.gift_sent = False
+    for receiver in receivers:
+        if (view := season.members.get(receiver)) is not None:
+            view.messages_from_santa = []
+            view.gift_received = False
 
 
 def member_view(state: MemberViewsState, guild_id: int, member_id: int) -> MemberView | None:
@@ -210,8 +237,15 @@ class OrganiserView(msgspec.Struct, kw_only=True):
     dms_failed: int = 0
     unreachable_members: list[int] = msgspec.field(default_factory=list)
     gifts_sent: int = 0
+    """members who have marked a gift as sent this season (see `marked_sent`)"""
     gifts_received: int = 0
     leave_requests_refused: int = 0
+    marked_sent: list[int] = msgspec.field(default_factory=list)
+    """Everyone who has marked a gift as sent at least once, counted once. A splice clears the marks
+    of the pairs it dissolves (`santa.unmarked_by_splice`) and those givers may mark again; counting
+    current marks instead would make the count drop or rise with who gave to the leaver, and a
+    drop right after someone leaves points at their Santa. Members, not pairs, so it is safe here."""
+    marked_received: list[int] = msgspec.field(default_factory=list)
     open_messages: dict[str, int | None] = msgspec.field(default_factory=dict)
     """message id → recipient for draw notices (every giver gets one, so it says nothing about
     pairs); None for other kinds, whose recipient would hint at a pair (a wishlist update goes to
@@ -226,7 +260,7 @@ class SantaOrganiserProjection:
     """Counts only. Nothing in this state depends on who gives to whom: two different draws of the
     same season produce the same state."""
 
-    name = "santa.organiser.v1"
+    name = "santa.organiser.v2"  # v2: gift counts count each member once
     state_type = OrganiserState
 
     def initial(self) -> OrganiserState:
@@ -267,9 +301,13 @@ class SantaOrganiserProjection:
             notice = ev.kind == "draw_notice"
             view.open_messages[ev.message_id] = ev.recipient_id if notice else None
         elif isinstance(ev, s.GiftSent):
-            view.gifts_sent += 1
+            if ev.giver_id not in view.marked_sent:
+                view.marked_sent.append(ev.giver_id)
+                view.gifts_sent += 1
         elif isinstance(ev, s.GiftReceived):
-            view.gifts_received += 1
+            if ev.receiver_id not in view.marked_received:
+                view.marked_received.append(ev.receiver_id)
+                view.gifts_received += 1
         elif isinstance(ev, s.SpliceRefused):
             view.leave_requests_refused += 1
         elif isinstance(ev, s.SeasonClosed):

@@ -28,6 +28,10 @@ class YearRecord(msgspec.Struct, kw_only=True):
     """givers who marked their gift as sent"""
     gifts_received: list[int] = msgspec.field(default_factory=list)
     """receivers who marked their gift as received"""
+    ever_sent: list[int] = msgspec.field(default_factory=list)
+    """members who marked a gift as sent at least once, splices notwithstanding (running-season
+    counts in `guild_table`)"""
+    ever_received: list[int] = msgspec.field(default_factory=list)
 
 
 class GuildHistory(msgspec.Struct, kw_only=True):
@@ -66,17 +70,25 @@ class SantaHistoryProjection:
         elif isinstance(ev, s.AssignmentsDrawn):
             record.pairs = dict(ev.assignments)
             record.status = s.DRAWN
-        elif isinstance(ev, s.ParticipantSplicedOut):
-            record.pairs.pop(ev.member_id, None)
+        elif isinstance(ev, s.ParticipantSplicedOut | s.ParticipantSplicedIn):
+            before = dict(record.pairs)
+            if isinstance(ev, s.ParticipantSplicedOut):
+                record.pairs.pop(ev.member_id, None)
             record.pairs.update(ev.reassigned)
-        elif isinstance(ev, s.ParticipantSplicedIn):
-            record.pairs.update(ev.reassigned)
+            # the decider's rule: marks of a pair the splice dissolves are cleared
+            givers, receivers = s.unmarked_by_splice(before, record.pairs)
+            record.gifts_sent = [g for g in record.gifts_sent if g not in givers]
+            record.gifts_received = [r for r in record.gifts_received if r not in receivers]
         elif isinstance(ev, s.GiftSent):
             if ev.giver_id not in record.gifts_sent:
                 record.gifts_sent.append(ev.giver_id)
+            if ev.giver_id not in record.ever_sent:
+                record.ever_sent.append(ev.giver_id)
         elif isinstance(ev, s.GiftReceived):
             if ev.receiver_id not in record.gifts_received:
                 record.gifts_received.append(ev.receiver_id)
+            if ev.receiver_id not in record.ever_received:
+                record.ever_received.append(ev.receiver_id)
         elif isinstance(ev, s.SeasonClosed):
             record.status = s.CLOSED
         return state
@@ -113,23 +125,44 @@ def completion_rate(record: YearRecord) -> float | None:
     return received / len(record.pairs)
 
 
+def _public_counts(record: YearRecord) -> tuple[int, int, float | None]:
+    """(sent, received, completion) for `guild_table`.
+
+    A closed season counts the final marks (a splice clears the marks of the pairs it dissolves).
+    A running season counts everyone who has marked at least once instead: anyone can read this
+    table, and a count that drops right after someone leaves would point at the leaver's Santa.
+    """
+    if record.status == s.CLOSED:
+        return len(record.gifts_sent), len(record.gifts_received), completion_rate(record)
+    # the union also covers years restored from a snapshot taken before `ever_*` existed
+    ever_sent = set(record.ever_sent) | set(record.gifts_sent)
+    ever_received = set(record.ever_received) | set(record.gifts_received)
+    rate = None
+    if record.pairs:
+        rate = sum(1 for member in ever_received if member in record.pairs) / len(record.pairs)
+    return len(ever_sent), len(ever_received), rate
+
+
 def guild_table(state: HistoryState, guild_id: int) -> list[YearSummary]:
     """One row per season of the server, oldest first. Counts only: safe for anyone to see."""
     history = state.guilds.get(guild_id)
     if history is None:
         return []
-    return [
-        YearSummary(
-            year=record.year,
-            status=record.status,
-            participants=len(record.participants),
-            drawn=bool(record.pairs),
-            gifts_sent=len(record.gifts_sent),
-            gifts_received=len(record.gifts_received),
-            completion_rate=completion_rate(record),
+    rows: list[YearSummary] = []
+    for _, record in sorted(history.years.items()):
+        sent, received, rate = _public_counts(record)
+        rows.append(
+            YearSummary(
+                year=record.year,
+                status=record.status,
+                participants=len(record.participants),
+                drawn=bool(record.pairs),
+                gifts_sent=sent,
+                gifts_received=received,
+                completion_rate=rate,
+            )
         )
-        for _, record in sorted(history.years.items())
-    ]
+    return rows
 
 
 def member_history(

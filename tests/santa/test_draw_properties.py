@@ -222,3 +222,24 @@ def test_fallbacks_stay_valid_and_never_claim_a_false_impossibility(
             assert d.is_single_loop(result.assignments)
         else:
             assert result.algorithm == d.ALGO_RANDOMIZED_MATCHING
+
+
+def test_a_very_dense_exclusion_set_does_not_crash_the_draw() -> None:
+    # Given 200 members who may each give to exactly one person (39,800 exclusions, far beyond the
+    # domain's limit): the rejection-cost estimate's probability underflows to 0.0.
+    n = 200
+    members = list(range(1, n + 1))
+    allowed = {m: members[m % n] for m in members}  # one ring: 1→2→…→200→1
+    exclusions = {(g, r) for g in members for r in members if g != r and allowed[g] != r}
+    assert len(exclusions) > 5000
+    for single_loop in (False, True):
+        # When drawing, then the one valid draw comes back instead of a ZeroDivisionError.
+        result = d.draw(
+            members,
+            exclusions=exclusions,
+            history={},
+            single_loop=single_loop,
+            rng=random.Random(0),
+        )
+        assert isinstance(result, d.Drawn)
+        assert result.assignments == allowed

@@ -11,8 +11,10 @@ from hypothesis import strategies as st
 from app.domain import santa as s
 from app.domain.draw import is_single_loop, is_valid_assignment
 from app.domain.errors import DomainError
+from app.projections import santa as p
+from app.projections import santa_history as h
 
-from .helpers import ADMIN, ORGANISER, Scenario, cmd, name, open_cmd
+from .helpers import ADMIN, GUILD, ORGANISER, Scenario, cmd, name, open_cmd, project
 
 MEMBERS = list(range(2, 10))
 ACTORS = [ORGANISER, ADMIN, *MEMBERS]
@@ -103,8 +105,27 @@ def test_random_command_sequences_keep_every_invariant(data: st.DataObject) -> N
     for _ in range(data.draw(st.integers(5, 30))):
         known = sorted({e.message_id for e in run.log if isinstance(e, s.DirectMessageDue)})
         _attempt(run, data.draw(_after_draw(known)))
+    _check_read_models_agree(run)
     _attempt(run, cmd(s.CloseSeason))
     assert repr(s.fold(list(run.log))) == repr(run.state), "replay gives the same state"
+
+
+def _check_read_models_agree(run: Scenario) -> None:
+    """Member views and history follow the rules' pairs and gift marks, splices included."""
+    season = run.state.open_season
+    if season is None or season.status != s.DRAWN:
+        return
+    record = project(h.SantaHistoryProjection(), run.log).guilds[GUILD].years[season.year]
+    assert record.pairs == season.assignments
+    assert set(record.gifts_sent) == season.gifts_sent
+    assert set(record.gifts_received) == season.gifts_received
+    views = project(p.SantaMemberViewsProjection(), run.log)
+    for member, giftee in season.assignments.items():
+        view = p.member_view(views, GUILD, member)
+        assert view is not None
+        assert view.giftee_id == giftee
+        assert view.gift_sent == (member in season.gifts_sent)
+        assert view.gift_received == (member in season.gifts_received)
 
 
 def _attempt(run: Scenario, command: Any) -> None:

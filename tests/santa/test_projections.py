@@ -117,10 +117,34 @@ def test_organiser_view_counts_everything() -> None:
     assert (view.joined, view.drawn, view.gifts_sent, view.gifts_received) == (4, True, 1, 1)
     assert view.dms_delivered == 1
     assert view.dms_failed >= 2
-    assert view.dms_due >= 7  # 4 notices, an alert, a wishlist notice, a message, more alerts
+    assert view.dms_due >= 7  # 4 notices, an alert, a wishlist notice, a message
     assert view.unreachable_members == [
         of_type(_busy_season(4), s.DirectMessageDue)[1].recipient_id
     ]
+
+
+def test_unreachable_members_lists_only_members_whose_draw_notice_failed() -> None:
+    # Given a drawn season whose draw notices all arrived
+    run = _drawn_run(9)
+    for notice in of_type(run.log, s.DirectMessageDue):
+        run.do(cmd(s.RecordDeliveryOutcome, 0, message_id=notice.message_id, delivered=True))
+    # When a wishlist notice and an anonymous message fail (their recipients would reveal pairs)
+    later = [
+        *of_type(run.do(cmd(s.UpdateWishlist, ANN, wishlist="tea")), s.DirectMessageDue),
+        *of_type(
+            run.do(cmd(s.SendAnonymousMessage, BOB, to="santa", text="hi")), s.DirectMessageDue
+        ),
+    ]
+    for due in later:
+        run.do(
+            cmd(s.RecordDeliveryOutcome, 0, message_id=due.message_id, delivered=False, reason="x")
+        )
+    # Then the organiser sees two failures but no member named
+    view = p.organiser_view(project(p.SantaOrganiserProjection(), run.log), GUILD)
+    assert view is not None
+    assert view.dms_failed == 2
+    assert view.unreachable_members == []
+    assert not of_type(run.log[-2:], s.DirectMessageDue)  # and no alert was sent
 
 
 def test_organiser_view_never_depends_on_who_gives_to_whom() -> None:
