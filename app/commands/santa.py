@@ -174,7 +174,9 @@ def santa_specs(app: App) -> list[CommandSpec]:
             lines.append(f"Gifts sent {counts.gifts_sent}, received {counts.gifts_received}.")
         if counts.unreachable_members and (inv.is_admin or inv.user_id == season.organiser_id):
             who = ", ".join(f"<@{m}>" for m in counts.unreachable_members)
-            lines.append(f"Could not DM: {who} (their DMs are closed).")
+            lines.append(
+                f"Could not deliver the draw notice to: {who} (see the alert DMs for why)."
+            )
         return Reply(_cut("\n".join(lines)))
 
     async def history(inv: Invocation, o: Mapping[str, Any]) -> Reply:

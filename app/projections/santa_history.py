@@ -43,7 +43,7 @@ class HistoryState(msgspec.Struct, kw_only=True):
 
 
 class SantaHistoryProjection:
-    name = "santa.history.v1"
+    name = "santa.history.v2"
     state_type = HistoryState
 
     def initial(self) -> HistoryState:

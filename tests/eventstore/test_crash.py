@@ -43,6 +43,8 @@ def _run_and_kill(
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
     reader.join(timeout=30)
+    if proc.stdout is not None:
+        proc.stdout.close()
     assert proc.returncode == -signal.SIGKILL
     acked: dict[uuid.UUID, int] = {}
     for line in lines:

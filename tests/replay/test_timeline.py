@@ -251,7 +251,7 @@ def test_stats_counts_types_and_categories(generated: GeneratedLog) -> None:
     assert "santa.SeasonOpened" in run.out
     assert str(generated.event_count) in run.out
     assert "events per stream category" in run.out
-    assert "santa.history.v1" in run.out  # snapshot and checkpoint state
+    assert "santa.history.v2" in run.out  # snapshot and checkpoint state
     assert "2024-11-01" in run.out
 
 

@@ -133,7 +133,14 @@ class GatewayRunner(_Common):
 
     async def start(self) -> BotHandle[hikari.GatewayBot]:
         self.handle = await build_gateway_bot(self.settings, self.services, loaders=self.loaders)
-        await self.handle.bot.start(check_for_updates=False)
+        try:
+            await self.handle.bot.start(check_for_updates=False)
+        except BaseException:
+            # hikari starts its REST client before asking for the gateway URL and leaves it open
+            # when that request fails (a refused token): close it, or its session leaks.
+            if self.handle.bot.rest.is_alive:
+                await self.handle.bot.rest.close()
+            raise
         self.bot_started = True
         self._start_dispatcher(self.handle.bot.rest, self.handle.runtime)
         return self.handle

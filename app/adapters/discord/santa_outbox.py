@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from typing import Final
 
 from app.adapters.discord.dispatcher import FailureReason, OutboundMessage
 from app.bootstrap import App
@@ -19,15 +18,6 @@ from app.domain import santa as s
 from app.projections import santa as views
 
 log = logging.getLogger("yulelog.discord.outbox")
-
-#: How a failure reads in the organiser's alert ("I could not send … to Ann (<reason>)").
-REASONS: Final = {
-    FailureReason.RECIPIENT_UNREACHABLE: "their direct messages are closed",
-    FailureReason.FORBIDDEN: "Discord did not allow the bot to message them",
-    FailureReason.NOT_FOUND: "their account could not be found",
-    FailureReason.REJECTED: "Discord rejected the message",
-    FailureReason.UNAVAILABLE: "Discord was unavailable for too long",
-}
 
 
 class SantaOutbox:
@@ -72,7 +62,9 @@ class SantaOutbox:
     async def record_failed(
         self, message: OutboundMessage, reason: FailureReason, detail: str
     ) -> None:
-        await self._record(message, delivered=False, reason=REASONS[reason])
+        # The reason's code leads (the domain words the organiser's alert from it); Discord's own
+        # words follow for the audit trail.
+        await self._record(message, delivered=False, reason=f"{reason.value}: {detail}")
 
     async def _record(self, message: OutboundMessage, *, delivered: bool, reason: str) -> None:
         guild_id = self._guild_of.get(message.message_id)
