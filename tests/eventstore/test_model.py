@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import tempfile
 import uuid
 from collections.abc import Coroutine
 from typing import Any, TypeVar
@@ -28,10 +30,15 @@ class Model:
 
 
 class StoreMachine(RuleBasedStateMachine):
+    #: ":memory:" shares one connection; a file exercises the writer thread and reader connections.
+    on_file = False
+
     def __init__(self) -> None:
         super().__init__()
         self.loop = asyncio.new_event_loop()
-        self.store = EventStore(":memory:", make_registry())
+        self.tmp = tempfile.TemporaryDirectory(prefix="yulelog-model-") if self.on_file else None
+        path = os.path.join(self.tmp.name, "model.db") if self.tmp else ":memory:"
+        self.store = EventStore(path, make_registry())
         self.run(self.store.open())
         self.model = Model()
 
@@ -41,6 +48,8 @@ class StoreMachine(RuleBasedStateMachine):
     def teardown(self) -> None:
         self.run(self.store.close())
         self.loop.close()
+        if self.tmp is not None:
+            self.tmp.cleanup()
 
     def _check_records(self, recs: list[RecordedEvent], start: int) -> None:
         for i, rec in enumerate(recs):
@@ -146,3 +155,16 @@ StoreMachine.TestCase.settings = settings(
     suppress_health_check=[HealthCheck.too_slow],
 )
 TestStoreModel = StoreMachine.TestCase
+
+
+class FileStoreMachine(StoreMachine):
+    on_file = True
+
+
+FileStoreMachine.TestCase.settings = settings(
+    max_examples=30,
+    stateful_step_count=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+TestFileStoreModel = FileStoreMachine.TestCase
