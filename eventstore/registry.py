@@ -23,6 +23,12 @@ Decode = Callable[[bytes], Any]
 _ENCODER = msgspec.json.Encoder()
 
 
+def _unknown(cls: type) -> UnknownEventType:
+    return UnknownEventType(
+        f"{cls.__module__}.{cls.__qualname__} is not registered in the event registry"
+    )
+
+
 def _undecodable(data: bytes) -> None:
     return None
 
@@ -75,9 +81,7 @@ class EventRegistry:
         try:
             return self._by_cls[cls]
         except KeyError:
-            raise UnknownEventType(
-                f"{cls.__module__}.{cls.__qualname__} is not registered in the event registry"
-            ) from None
+            raise _unknown(cls) from None
 
     def class_of(self, name: str) -> type[msgspec.Struct] | None:
         entry = self._by_name.get(name)
@@ -97,8 +101,10 @@ class EventRegistry:
 
     def encode(self, payload: msgspec.Struct) -> tuple[str, int, bytes]:
         """(type name, schema version, msgspec JSON bytes) of a payload."""
-        name, version = self.type_of(type(payload))
-        return name, version, _ENCODER.encode(payload)
+        entry = self._by_cls.get(type(payload))  # type_of, inlined: once per appended event
+        if entry is None:
+            raise _unknown(type(payload))
+        return entry[0], entry[1], _ENCODER.encode(payload)
 
     def decode(self, name: str, schema_version: int, data: bytes) -> Any:
         """The payload as the current registered class, or None when ``name`` is not registered."""
