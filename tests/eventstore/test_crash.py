@@ -1,4 +1,8 @@
-"""Crash safety: SIGKILL a child appending under load, 20 times; nothing acknowledged is lost."""
+"""Crash safety: SIGKILL a child appending under load, 20 times; nothing acknowledged is lost.
+
+SIGKILL proves the store acknowledges nothing before its transaction committed; it cannot prove the
+disk honours fsync (a power cut would), which rests on SQLite with WAL and synchronous=FULL.
+"""
 
 from __future__ import annotations
 
