@@ -108,9 +108,15 @@ class CommandService:
         cached = self._states.get(key)
         state: S
         state, version = cached if cached is not None else (decider.initial_state(), 0)
-        async for rec in self.store.read_stream(stream_id, from_version=version + 1):
-            state = decider.evolve(state, rec.event)
-            version = rec.version
+        try:
+            async for rec in self.store.read_stream(stream_id, from_version=version + 1):
+                state = decider.evolve(state, rec.event)
+                version = rec.version
+        except BaseException:
+            # evolve folds in place: a fold cut short must not stay cached, or the events it did
+            # apply would be applied again from the old version next time.
+            self._states.pop(key, None)
+            raise
         self._states[key] = (state, version)
         return state, version
 
