@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -27,6 +28,12 @@ DEFAULT_BACKUP_DIR: Final = "./data/backups"
 DEFAULT_BACKUP_KEEP: Final = 7
 DEFAULT_BACKUP_HOUR: Final = 3
 
+_LEVELS: Final = {
+    "DEBUG": logging.DEBUG,
+    "INFO": logging.INFO,
+    "WARNING": logging.WARNING,
+    "ERROR": logging.ERROR,
+}
 _KEY_RE: Final = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _HEX_KEY_RE: Final = re.compile(r"^[0-9a-fA-F]{64}$")
 
@@ -53,6 +60,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     backup_dir: str = DEFAULT_BACKUP_DIR
     backup_keep: int = DEFAULT_BACKUP_KEEP
     backup_hour_utc: int | None = DEFAULT_BACKUP_HOUR
+    log_format: Literal["text", "json"] = "text"
+    log_level: int = logging.INFO
 
     def __repr__(self) -> str:
         token = "<set>" if self.discord_token else "<unset>"
@@ -62,7 +71,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             f"interactions_host={self.interactions_host!r}, "
             f"interactions_port={self.interactions_port}, db_path={self.db_path!r}, "
             f"guild_ids={self.guild_ids!r}, backup_dir={self.backup_dir!r}, "
-            f"backup_keep={self.backup_keep}, backup_hour_utc={self.backup_hour_utc})"
+            f"backup_keep={self.backup_keep}, backup_hour_utc={self.backup_hour_utc}, "
+            f"log_format={self.log_format!r}, log_level={self.log_level})"
         )
 
     __str__ = __repr__
@@ -202,6 +212,21 @@ def load_settings(
         else:
             problems.append(f"BACKUP_HOUR_UTC must be an hour 0-23 or off, not {raw_hour!r}")
 
+    log_format: Literal["text", "json"] = "text"
+    raw_format = get("LOG_FORMAT")
+    if raw_format is not None:
+        if raw_format.lower() in ("text", "json"):
+            log_format = "json" if raw_format.lower() == "json" else "text"
+        else:
+            problems.append(f"LOG_FORMAT must be text or json, not {raw_format!r}")
+    log_level = logging.INFO
+    raw_level = get("LOG_LEVEL")
+    if raw_level is not None:
+        if raw_level.upper() in _LEVELS:
+            log_level = _LEVELS[raw_level.upper()]
+        else:
+            problems.append(f"LOG_LEVEL must be one of {', '.join(_LEVELS)}, not {raw_level!r}")
+
     if problems:
         raise SettingsError(problems)
     return Settings(
@@ -215,6 +240,8 @@ def load_settings(
         backup_dir=backup_dir,
         backup_keep=backup_keep,
         backup_hour_utc=backup_hour,
+        log_format=log_format,
+        log_level=log_level,
     )
 
 

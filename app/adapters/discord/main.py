@@ -9,36 +9,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Final, Literal
+from typing import Literal
 
-from app.adapters.discord.logcontext import InteractionIdFilter
 from app.adapters.discord.runner import StartupError
 from app.adapters.discord.wiring import run_discord
 from app.adapters.scheduler import build_scheduler
 from app.bootstrap import open_app
+from app.logs import configure_logging
 from app.settings import Settings, SettingsError, load_settings
-
-LOG_FORMAT: Final = (
-    "%(asctime)s %(levelname)s %(name)s [interaction %(interaction_id)s] %(message)s"
-)
-
-
-def configure_logging(level: int = logging.INFO) -> None:
-    """Configure the root logger once (a second call changes nothing)."""
-    root = logging.getLogger()
-    if any(getattr(h, "yulelog", False) for h in root.handlers):
-        return
-    handler = logging.StreamHandler()
-    handler.yulelog = True  # type: ignore[attr-defined]
-    handler.addFilter(InteractionIdFilter())
-    handler.setFormatter(logging.Formatter(LOG_FORMAT))
-    root.addHandler(handler)
-    root.setLevel(level)
 
 
 async def serve(mode: Literal["run", "serve"], settings: Settings) -> None:
@@ -72,7 +54,7 @@ def main(
     except SettingsError as exc:
         print(f"{mode}: {exc}", file=sys.stderr)
         return 2
-    configure_logging()
+    configure_logging(json=settings.log_format == "json", level=settings.log_level)
     try:
         asyncio.run(serve(mode, settings))
     except StartupError as exc:
