@@ -1,7 +1,8 @@
 """Read models as folds over the log: a live runner, full rebuilds, and state as of any point.
 
 Snapshots are a cache: a snapshot stored at position p is the msgspec-MessagePack encoding of the
-state after applying exactly the events at positions <= p. Loading the newest one at or before a
+state after applying exactly the events at positions <= p, stored zlib-compressed behind a ``z``
+marker byte (see `pack_snapshot`). Loading the newest one at or before a
 target and replaying the rest gives the same state as replaying from the start, only faster; a
 snapshot that no longer decodes (the state type changed without renaming the projection) is ignored,
 never trusted.
@@ -13,6 +14,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import logging
+import zlib
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
@@ -26,6 +28,24 @@ from eventstore.store import EventStore
 S = TypeVar("S")
 log = logging.getLogger(__name__)
 _encode = msgspec.msgpack.Encoder().encode
+
+_COMPRESSED = b"z"
+"""Marks a compressed snapshot. MessagePack never starts a map or array (every state) with it, so
+snapshots written before compression still load."""
+
+
+def pack_snapshot(encoded: bytes) -> bytes:
+    """Whole-state snapshots were most of a big log's bytes (830 MB of 1.4 GB at 1M events, K=10k);
+    zlib level 1 shrinks them about 6x for ~5 ms per MB, which backups and restores copy far
+    faster. zlib releases the GIL, so this runs on a worker thread."""
+    return _COMPRESSED + zlib.compress(encoded, 1)
+
+
+def unpack_snapshot(data: bytes) -> bytes:
+    """The MessagePack bytes of a stored snapshot, compressed or not; raises `zlib.error`."""
+    if data[:1] == _COMPRESSED:
+        return zlib.decompress(data[1:])
+    return data
 
 
 class Projection(Protocol[S]):
@@ -94,8 +114,9 @@ async def _load_slot(
     if snap is not None:
         position, data = snap
         try:
-            state = msgspec.msgpack.decode(data, type=projection.state_type)
-        except (msgspec.DecodeError, msgspec.ValidationError):
+            encoded = await asyncio.to_thread(unpack_snapshot, data)
+            state = msgspec.msgpack.decode(encoded, type=projection.state_type)
+        except (msgspec.DecodeError, msgspec.ValidationError, zlib.error):
             log.warning("ignoring undecodable snapshot %s@%d", projection.name, position)
         else:
             return _Slot(projection, state, position)
@@ -131,8 +152,9 @@ def _fold(slots: Sequence[_Slot], chunk: list[RecordedEvent], every: int | None)
 
 
 async def _save(store: EventStore, snapshot: Snapshot) -> None:
-    name, position, data = snapshot
-    await store.save_snapshot(name, position, data)
+    """``snapshot`` holds the state encoded at its cut; compressing it can wait for a thread."""
+    name, position, encoded = snapshot
+    await store.save_snapshot(name, position, await asyncio.to_thread(pack_snapshot, encoded))
     await store.save_checkpoint(name, position)
 
 
