@@ -42,7 +42,13 @@ def test_splice_out_is_valid_minimal_and_honest(
     rng = random.Random(seed)
     leaver = rng.choice(sorted(assignments))
     plan = sp.splice_out(
-        assignments, leaver, exclusions=exclusions, single_loop=loop, history={}, rng=rng
+        assignments,
+        leaver,
+        exclusions=exclusions,
+        single_loop=loop,
+        history={},
+        marked=(),
+        rng=rng,
     )
     remaining = sorted(set(assignments) - {leaver})
     if isinstance(plan, sp.Splice):
@@ -85,7 +91,9 @@ def test_splice_in_puts_the_newcomer_between_a_santa_and_their_giftee(
     newcomer_exclusions = {(newcomer, m) for m in assignments if rng.random() < 0.5}
     newcomer_exclusions |= {(m, newcomer) for m in assignments if rng.random() < 0.5}
     all_exclusions = exclusions | newcomer_exclusions
-    plan = sp.splice_in(assignments, newcomer, exclusions=all_exclusions, history={}, rng=rng)
+    plan = sp.splice_in(
+        assignments, newcomer, exclusions=all_exclusions, history={}, marked=(), rng=rng
+    )
     if plan is None:
         assert all(
             (a, newcomer) in all_exclusions or (newcomer, b) in all_exclusions
@@ -104,11 +112,13 @@ def test_history_repeats_are_avoided_when_another_place_exists() -> None:
     ring = {1: 2, 2: 3, 3: 4, 4: 1}
     history = {2025: {(1, 9), (9, 2), (2, 9), (9, 3), (3, 9)}}  # only 4→9→1 is new
     for seed in range(10):
-        plan = sp.splice_in(ring, 9, exclusions=set(), history=history, rng=random.Random(seed))
+        plan = sp.splice_in(
+            ring, 9, exclusions=set(), history=history, marked=(), rng=random.Random(seed)
+        )
         assert plan is not None
         assert plan.reassigned == {4: 9, 9: 1}
         assert plan.repeats == ()
     forced = {2025: {(g, 9) for g in ring}}
-    plan = sp.splice_in(ring, 9, exclusions=set(), history=forced, rng=random.Random(0))
+    plan = sp.splice_in(ring, 9, exclusions=set(), history=forced, marked=(), rng=random.Random(0))
     assert plan is not None
     assert len(plan.repeats) == 1
