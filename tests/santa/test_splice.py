@@ -122,3 +122,127 @@ def test_history_repeats_are_avoided_when_another_place_exists() -> None:
     plan = sp.splice_in(ring, 9, exclusions=set(), history=forced, marked=(), rng=random.Random(0))
     assert plan is not None
     assert len(plan.repeats) == 1
+
+
+# --- gift marks -----------------------------------------------------------------------------------
+
+RING = {1: 2, 2: 3, 3: 4, 4: 1}
+
+
+def _santa_in(plan: sp.Splice | None, newcomer: int) -> int:
+    assert plan is not None
+    return next(g for g, r in plan.reassigned.items() if r == newcomer)
+
+
+def test_a_newcomer_goes_into_the_unmarked_pair_when_one_is_allowed() -> None:
+    # Given a ring in which only 4→1 has no gift marked sent or received
+    marked = {(1, 2), (2, 3), (3, 4)}
+    for seed in range(20):
+        # When 9 joins late
+        plan = sp.splice_in(
+            RING, 9, exclusions=set(), history={}, marked=marked, rng=random.Random(seed)
+        )
+        # Then 9 always goes between 4 and 1, whatever the rng
+        assert plan is not None
+        assert plan.reassigned == {4: 9, 9: 1}
+
+
+def test_without_marks_the_newcomer_may_go_anywhere() -> None:
+    # Given the same ring with no marks, when 9 joins with different seeds
+    santas = {
+        _santa_in(sp.splice_in(RING, 9, exclusions=set(), history={}, marked=(), rng=rng), 9)
+        for rng in map(random.Random, range(40))
+    }
+    # Then every place is used: the marks, not the seeds, decided the test above
+    assert santas == set(RING)
+
+
+def test_marks_weigh_more_than_a_repeat_of_an_avoided_year() -> None:
+    # Given only 4→1 unmarked, but 4→9 was a pair last year
+    marked = {(1, 2), (2, 3), (3, 4)}
+    history = {2025: {(4, 9)}}
+    for seed in range(20):
+        # When 9 joins late
+        plan = sp.splice_in(
+            RING, 9, exclusions=set(), history=history, marked=marked, rng=random.Random(seed)
+        )
+        # Then 9 still goes between 4 and 1, and the repeat is reported
+        assert plan is not None
+        assert plan.reassigned == {4: 9, 9: 1}
+        assert plan.repeats == ((4, 9, 2025),)
+
+
+def test_a_newcomer_goes_into_a_marked_pair_when_no_other_place_is_allowed() -> None:
+    # Given only 4→1 unmarked, and 9 may not give to 1
+    marked = {(1, 2), (2, 3), (3, 4)}
+    santas: set[int] = set()
+    for seed in range(20):
+        # When 9 joins late
+        plan = sp.splice_in(
+            RING, 9, exclusions={(9, 1)}, history={}, marked=marked, rng=random.Random(seed)
+        )
+        # Then 9 is still placed, in one of the marked pairs
+        santas.add(_santa_in(plan, 9))
+    assert santas == {1, 2, 3}
+    # and with every pair marked, 9 is placed too
+    plan = sp.splice_in(
+        RING, 9, exclusions=set(), history={}, marked=set(RING.items()), rng=random.Random(0)
+    )
+    assert plan is not None
+
+
+SWAP_DRAW = {2: 3, 3: 4, 4: 5, 5: 6, 6: 7, 7: 2}
+"""3 leaves; 2→4 is excluded, so 2 swaps with 5 (2→6, 5→4) or with 6 (2→7, 6→4)."""
+
+
+def _swap_out(marked: set[d.Pair], seed: int) -> dict[int, int]:
+    plan = sp.splice_out(
+        SWAP_DRAW,
+        3,
+        exclusions={(2, 4)},
+        single_loop=False,
+        history={},
+        marked=marked,
+        rng=random.Random(seed),
+    )
+    assert isinstance(plan, sp.Splice)
+    return plan.reassigned
+
+
+def test_a_leaver_is_swapped_out_past_a_marked_pair() -> None:
+    # Given no marks, both swaps happen depending on the rng
+    assert {tuple(sorted(_swap_out(set(), seed).items())) for seed in range(30)} == {
+        ((2, 6), (5, 4)),
+        ((2, 7), (6, 4)),
+    }
+    # When 5 has marked the gift for 6 as sent (or 6 the one from 5 as received)
+    # Then 3 leaves by the swap that keeps 5→6, whatever the rng
+    for seed in range(30):
+        assert _swap_out({(5, 6)}, seed) == {2: 7, 6: 4}
+    # and when both candidate pairs are marked, 3 can still leave, dissolving one of them
+    assert _swap_out({(5, 6), (6, 7)}, 0) in ({2: 6, 5: 4}, {2: 7, 6: 4})
+
+
+LOOP_DRAW = {2: 3, 3: 4, 4: 5, 5: 6, 6: 2}
+"""A loop; 3 leaves and 2→4 is excluded, so 2 or 4 moves elsewhere in the ring (three pairs)."""
+
+
+def test_a_leaver_is_spliced_out_of_a_loop_past_a_marked_pair() -> None:
+    plans: dict[bool, set[tuple[d.Pair, ...]]] = {False: set(), True: set()}
+    for seed in range(40):
+        for with_mark in (False, True):
+            # Given 4 has (or has not) marked the gift for 5 as sent
+            plan = sp.splice_out(
+                LOOP_DRAW,
+                3,
+                exclusions={(2, 4)},
+                single_loop=True,
+                history={},
+                marked={(4, 5)} if with_mark else set(),
+                rng=random.Random(seed),
+            )
+            assert isinstance(plan, sp.Splice)
+            plans[with_mark].add(tuple(sorted(plan.reassigned.items())))
+    # Then without the mark three plans occur; with it, only the one that keeps 4→5 (2→6→4→5→2)
+    assert len(plans[False]) == 3
+    assert plans[True] == {((2, 6), (5, 2), (6, 4))}
