@@ -246,3 +246,103 @@ def test_a_leaver_is_spliced_out_of_a_loop_past_a_marked_pair() -> None:
     # Then without the mark three plans occur; with it, only the one that keeps 4→5 (2→6→4→5→2)
     assert len(plans[False]) == 3
     assert plans[True] == {((2, 6), (5, 2), (6, 4))}
+
+
+NEWCOMER = 100
+
+
+@st.composite
+def marked_instances(
+    draw: st.DrawFn,
+) -> tuple[dict[int, int], set[d.Pair], bool, set[d.Pair], dict[int, set[d.Pair]], int]:
+    """A drawn instance, some of its pairs marked, and a past year that includes the newcomer."""
+    assignments, exclusions, loop, seed = draw(drawn_instances())
+    density = draw(st.sampled_from([0.0, 0.25, 0.5, 0.75, 1.0]))
+    maker = random.Random(seed)
+    marked = {pair for pair in sorted(assignments.items()) if maker.random() < density}
+    people = [*sorted(assignments), NEWCOMER]
+    history = {2025: {(g, r) for g in people for r in people if g != r and maker.random() < 0.3}}
+    return assignments, exclusions, loop, marked, history, maker.randrange(2**32)
+
+
+@PROPERTY
+@given(marked_instances())
+def test_splice_in_dissolves_a_marked_pair_only_when_every_allowed_place_is_marked(
+    instance: tuple[dict[int, int], set[d.Pair], bool, set[d.Pair], dict[int, set[d.Pair]], int],
+) -> None:
+    assignments, exclusions, _, marked, history, seed = instance
+    rng = random.Random(seed)
+    exclusions = exclusions | {(NEWCOMER, m) for m in assignments if rng.random() < 0.3}
+    exclusions |= {(m, NEWCOMER) for m in assignments if rng.random() < 0.3}
+    places = [
+        (a, b)
+        for a, b in assignments.items()
+        if (a, NEWCOMER) not in exclusions and (NEWCOMER, b) not in exclusions
+    ]
+    plan = sp.splice_in(
+        assignments, NEWCOMER, exclusions=exclusions, history=history, marked=marked, rng=rng
+    )
+    if not places:
+        assert plan is None
+        return
+    assert plan is not None
+    santa = next(g for g, r in plan.reassigned.items() if r == NEWCOMER)
+    chosen = (santa, assignments[santa])
+    assert chosen in places
+    if any(place not in marked for place in places):
+        assert chosen not in marked
+
+    # and among the places with the same mark status, none repeats fewer past pairs
+    def rank(place: d.Pair) -> tuple[bool, int]:
+        a, b = place
+        return place in marked, ((a, NEWCOMER) in history[2025]) + ((NEWCOMER, b) in history[2025])
+
+    assert rank(chosen) == min(map(rank, places))
+
+
+@PROPERTY
+@given(marked_instances())
+def test_splice_out_dissolves_as_few_marked_pairs_as_any_allowed_plan(
+    instance: tuple[dict[int, int], set[d.Pair], bool, set[d.Pair], dict[int, set[d.Pair]], int],
+) -> None:
+    assignments, exclusions, loop, marked, _, seed = instance
+    rng = random.Random(seed)
+    leaver = rng.choice(sorted(assignments))
+    santa = next(g for g, r in assignments.items() if r == leaver)
+    if rng.random() < 0.5:  # half the time, rule out the direct link so that other plans compete
+        exclusions = exclusions | {(santa, assignments[leaver])}
+    plan = sp.splice_out(
+        assignments,
+        leaver,
+        exclusions=exclusions,
+        single_loop=loop,
+        history={},
+        marked=marked,
+        rng=rng,
+    )
+    if not isinstance(plan, sp.Splice):
+        return
+    dissolved = {(g, assignments[g]) for g in plan.reassigned} & marked
+    if loop:
+        # the direct link dissolves no pair but the leaver's two; when allowed, nothing worse wins
+        if santa != assignments[leaver] and (santa, assignments[leaver]) not in exclusions:
+            assert dissolved <= {(santa, leaver)}
+        return
+    # no loop to keep: brute force over every allowed draw of the others changing at most two
+    # givers' giftees (the leaver's Santa is always one of them)
+    remaining = sorted(set(assignments) - {leaver})
+    fewest = len(remaining)
+    for size in (1, 2):
+        for changed in itertools.combinations(remaining, size):
+            kept = {g: assignments[g] for g in remaining if g not in changed}
+            free = sorted(set(remaining) - set(kept.values()))
+            if len(free) != size:  # someone kept the leaver as giftee
+                continue
+            for giftees in itertools.permutations(free):
+                moves = dict(zip(changed, giftees, strict=True))
+                if any(
+                    g == r or r == assignments[g] or (g, r) in exclusions for g, r in moves.items()
+                ):
+                    continue
+                fewest = min(fewest, len({(g, assignments[g]) for g in changed} & marked))
+    assert len(dissolved) == fewest
