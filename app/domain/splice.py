@@ -156,7 +156,7 @@ def _pick(
     Marks come before repeats because a gift marked sent or received is a fact the bot cannot undo
     (a parcel on its way, a present in hand), while avoiding a past year's pair is a preference. A
     plan that dissolves a marked pair is still chosen when every plan does; the decider then clears
-    the marks and tells the giver (`unmarked_by_splice`).
+    that pair's marks (`unmarked_by_splice`) and tells its giver if they had marked theirs sent.
     """
     scored = [
         (_dissolved_marks(assignments, marked, c), len(_repeats(history, c)), len(c), i)
