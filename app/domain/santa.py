@@ -550,6 +550,16 @@ def unmarked_by_splice(before: dict[int, int], after: dict[int, int]) -> tuple[s
     return {g for g, _ in dissolved}, {r for _, r in dissolved}
 
 
+def marked_pairs(season: Season) -> set[Pair]:
+    """The pairs of the draw whose gift is marked: sent by the giver or received by the receiver.
+    A splice dissolves as few of them as it can (`splice._pick`)."""
+    return {
+        (giver, receiver)
+        for giver, receiver in season.assignments.items()
+        if giver in season.gifts_sent or receiver in season.gifts_received
+    }
+
+
 def fold(events: list[SantaEvent], state: SantaState | None = None) -> SantaState:
     result = state if state is not None else initial_state()
     for event in events:
@@ -1047,6 +1057,7 @@ def _remove(
         exclusions=season.exclusions,
         single_loop=season.drawn_single_loop,
         history=past_pairs(state, season),
+        marked=marked_pairs(season),
         rng=rng,
     )
     mail = _Mail(season, guild_id)
@@ -1100,6 +1111,7 @@ def _splice_in(
         member,
         exclusions=season.exclusions,
         history=past_pairs(state, season),
+        marked=marked_pairs(season),
         rng=rng,
     )
     if plan is None:

@@ -2,8 +2,10 @@
 
 Pure and separate from the decider for the same reason as `draw`: the search is the hard part, and
 it is easiest to test on plain maps. A redraw would tell every Santa a new giftee and let people
-compare notes; these plans change as few pairs as possible. Among the smallest changes, ones that
-repeat a pair from an avoided past year come last, then the choice is random (rng injected).
+compare notes; these plans change only a few pairs. Among the allowed plans the choice avoids,
+in this order, dissolving a pair whose gift is already marked sent or received, repeating a pair
+from an avoided past year, and changing more pairs than needed; ties are broken at random (rng
+injected). See `_pick`.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ def splice_out(
     exclusions: Collection[Pair],
     single_loop: bool,
     history: Mapping[int, Collection[Pair]],
+    marked: Collection[Pair],
     rng: random.Random,
 ) -> Splice | Blocked:
     """Take `leaver` out of a valid draw.
@@ -48,6 +51,8 @@ def splice_out(
     between some X→Y) or move B (A gets B's giftee Q, B goes between some X→Y): three changed pairs,
     still one ring. Otherwise (no loop to keep), swap with one other pair: A takes C's giftee D and
     C takes B. A two-person loop is a mutual pair by necessity; any ring of three or more has none.
+    `marked` holds the pairs of the draw whose gift is marked sent or received; the plan dissolves
+    as few of them as it can (`_pick`). A→L and L→B go in every plan, so their marks never decide.
     """
     if len(assignments) - 1 < 2:
         return "too_few"
@@ -86,7 +91,7 @@ def splice_out(
         ]
     if not candidates:
         return "loop_blocked" if single_loop else "swap_blocked"
-    return _pick(candidates, history, rng)
+    return _pick(candidates, assignments, marked, history, rng)
 
 
 def splice_in(
@@ -95,10 +100,13 @@ def splice_in(
     *,
     exclusions: Collection[Pair],
     history: Mapping[int, Collection[Pair]],
+    marked: Collection[Pair],
     rng: random.Random,
 ) -> Splice | None:
     """Put `newcomer` N between a Santa and their giftee: A→B becomes A→N→B (a loop stays a loop).
-    None when every such place would break one of N's exclusions."""
+    None when every such place would break one of N's exclusions. `marked` holds the pairs of the
+    draw whose gift is marked sent or received: N goes into one of them only when no unmarked
+    place is allowed (`_pick`)."""
 
     def ok(giver: int, receiver: int) -> bool:
         return giver != receiver and (giver, receiver) not in exclusions
@@ -108,7 +116,7 @@ def splice_in(
         for a, b in assignments.items()
         if ok(a, newcomer) and ok(newcomer, b)
     ]
-    return _pick(candidates, history, rng) if candidates else None
+    return _pick(candidates, assignments, marked, history, rng) if candidates else None
 
 
 def _repeats(
@@ -122,14 +130,39 @@ def _repeats(
     )
 
 
+def _dissolved_marks(
+    assignments: Mapping[int, int], marked: Collection[Pair], changes: Mapping[int, int]
+) -> int:
+    """How many marked pairs of the draw `changes` dissolves (their giver gets another giftee)."""
+    return sum(
+        1
+        for giver, giftee in changes.items()
+        if giver in assignments
+        and assignments[giver] != giftee
+        and (giver, assignments[giver]) in marked
+    )
+
+
 def _pick(
     candidates: list[dict[int, int]],
+    assignments: Mapping[int, int],
+    marked: Collection[Pair],
     history: Mapping[int, Collection[Pair]],
     rng: random.Random,
 ) -> Splice:
-    """Fewest repeats of avoided years first, then fewest changed pairs, then at random."""
-    scored = [(len(_repeats(history, c)), len(c), i) for i, c in enumerate(candidates)]
-    best = min((r, k) for r, k, _ in scored)
-    ties = [candidates[i] for r, k, i in scored if (r, k) == best]
+    """Fewest marked pairs dissolved first, then fewest repeats of avoided years, then fewest
+    changed pairs, then at random.
+
+    Marks come before repeats because a gift marked sent or received is a fact the bot cannot undo
+    (a parcel on its way, a present in hand), while avoiding a past year's pair is a preference. A
+    plan that dissolves a marked pair is still chosen when every plan does; the decider then clears
+    that pair's marks (`unmarked_by_splice`) and tells its giver if they had marked theirs sent.
+    """
+    scored = [
+        (_dissolved_marks(assignments, marked, c), len(_repeats(history, c)), len(c), i)
+        for i, c in enumerate(candidates)
+    ]
+    best = min((m, r, k) for m, r, k, _ in scored)
+    ties = [candidates[i] for m, r, k, i in scored if (m, r, k) == best]
     chosen = ties[rng.randrange(len(ties))]
     return Splice(reassigned=chosen, repeats=_repeats(history, chosen))

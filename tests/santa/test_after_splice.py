@@ -14,7 +14,7 @@ from app.domain import santa as s
 from app.projections import santa as p
 from app.projections import santa_history as h
 
-from .helpers import GUILD, Scenario, cmd, drawn, of_type, project, season_with
+from .helpers import GUILD, Scenario, cmd, drawn, excluded, of_type, project, season_with
 
 ANN, BOB, CY, DEE, EVE = 2, 3, 4, 5, 6
 RING = {ANN: BOB, BOB: CY, CY: DEE, DEE: ANN}  # Bob leaving makes Ann→Cy (the direct link)
@@ -94,6 +94,80 @@ def test_a_giver_who_had_not_marked_hears_nothing_about_marks() -> None:
     events = _ring().do(cmd(s.LeaveSeason, BOB))
     (notice,) = of_type(events, s.DirectMessageDue)
     assert "mark" not in notice.text
+
+
+def _marked(run: Scenario, sent: tuple[int, ...] = (), received: tuple[int, ...] = ()) -> Scenario:
+    for member in sent:
+        run.do(cmd(s.MarkGiftSent, member))
+    for member in received:
+        run.do(cmd(s.MarkGiftReceived, member))
+    return run
+
+
+def _marks(run: Scenario) -> tuple[set[int], set[int]]:
+    season = run.state.seasons[2026]
+    return set(season.gifts_sent), set(season.gifts_received)
+
+
+def _mark_notes(events: list[s.SantaEvent]) -> list[str]:
+    return [d.text for d in of_type(events, s.DirectMessageDue) if "mark" in d.text]
+
+
+def test_a_late_joiner_goes_into_the_pair_with_no_gift_marked() -> None:
+    for seed in range(12):
+        # Given Ann→Bob→Cy→Dee→Ann, where Ann and Dee have sent their gifts and Cy has received
+        # hers: only Cy→Dee has no mark
+        run = _marked(_ring(seed), sent=(ANN, DEE), received=(CY,))
+        before = _marks(run)
+        # When Eve joins late
+        events = run.do(cmd(s.JoinSeason, EVE, display_name="Eve"))
+        # Then she goes between Cy and Dee, whatever the seed
+        (spliced,) = of_type(events, s.ParticipantSplicedIn)
+        assert spliced.reassigned == {CY: EVE, EVE: DEE}
+        # and no mark is cleared, so nobody is told about one
+        assert _marks(run) == before
+        assert _mark_notes(events) == []
+
+
+def test_a_late_joiner_breaks_a_marked_pair_only_when_no_unmarked_place_is_allowed() -> None:
+    santas: set[int] = set()
+    for seed in range(12):
+        # Given only Cy→Dee unmarked, but Eve may not give to Dee
+        run = _marked(_ring(seed).given(excluded(EVE, DEE)), sent=(ANN, BOB, DEE))
+        # When Eve joins late
+        events = run.do(cmd(s.JoinSeason, EVE, display_name="Eve"))
+        (spliced,) = of_type(events, s.ParticipantSplicedIn)
+        santa = next(g for g, r in spliced.reassigned.items() if r == EVE)
+        santas.add(santa)
+        # Then she still joins, in a marked pair, and that Santa's mark is cleared and explained
+        assert _marks(run) == ({ANN, BOB, DEE} - {santa}, set())
+        (note,) = _mark_notes(events)
+        assert "mark is cleared" in note
+    assert santas <= {ANN, BOB, DEE}
+
+
+FAY = 7
+SWAP_DRAW = {ANN: BOB, BOB: CY, CY: DEE, DEE: EVE, EVE: FAY, FAY: ANN}
+"""No loop required; with Ann↛Cy, Bob leaving makes Ann swap with Dee (Ann→Eve, Dee→Cy) or with
+Eve (Ann→Fay, Eve→Cy)."""
+
+
+def test_a_leaver_is_swapped_out_past_a_pair_whose_gift_is_marked() -> None:
+    for seed in range(12):
+        # Given Dee has sent her gift to Eve
+        run = _marked(
+            Scenario(seed=seed).given(
+                *season_with(*SWAP_DRAW), excluded(ANN, CY), drawn(SWAP_DRAW, loop=False)
+            ),
+            sent=(DEE,),
+        )
+        # When Bob leaves
+        events = run.do(cmd(s.LeaveSeason, BOB))
+        # Then Ann swaps with Eve, whatever the seed, and Dee keeps her pair and her mark
+        (spliced,) = of_type(events, s.ParticipantSplicedOut)
+        assert spliced.reassigned == {ANN: FAY, EVE: CY}
+        assert _marks(run) == ({DEE}, set())
+        assert _mark_notes(events) == []
 
 
 # --- member views ---------------------------------------------------------------------------------
