@@ -91,6 +91,7 @@ class EventStore:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._open = False
         self._closed = False
+        self._folds: set[asyncio.Future[int]] = set()  # replays running on the default executor
         self._committed = asyncio.Event()  # replaced (after being set) on every commit
 
     # ------------------------------------------------------------------ lifecycle
@@ -171,6 +172,11 @@ class EventStore:
         self._wake_subscribers()
         if self._executor is not None:
             await asyncio.to_thread(self._executor.shutdown, True)
+        # Replays run outside the read pool; each stops at its next chunk (StoreClosed) and must be
+        # done with its thread's connection before the connections below are closed, or a replay
+        # racing close() would leave one open (and the WAL file behind).
+        if self._folds:
+            await asyncio.wait(set(self._folds))
         with self._cons_lock:
             # Read-only connections close first: the last connection to close checkpoints the WAL
             # into the main file and removes it, which only the writer's connection can do.
@@ -207,6 +213,8 @@ class EventStore:
     def _connection(self) -> sqlite3.Connection:
         con: sqlite3.Connection | None = getattr(self._local, "con", None)
         if con is None:
+            if self._closed:
+                raise StoreClosed(f"event store {self._path} was closed")
             con = connect(self._path, readonly=True)
             self._local.con = con
             with self._cons_lock:
@@ -417,6 +425,8 @@ class EventStore:
             seen = 0
             last = after
             while last < until:
+                if self._closed:
+                    raise StoreClosed(f"event store {self._path} was closed during a replay")
                 chunk = self._call(self._chunk_after(last, until, limit))
                 if not chunk:
                     break
@@ -431,7 +441,10 @@ class EventStore:
             raise StoreClosed(f"event store {self._path} is not open")
         # The loop's default executor, not the read pool: a long replay must not take a read
         # thread away from subscribers and ordinary reads. The thread gets its own connection.
-        return await asyncio.get_running_loop().run_in_executor(None, work)
+        fold = asyncio.get_running_loop().run_in_executor(None, work)
+        self._folds.add(fold)
+        fold.add_done_callback(self._folds.discard)
+        return await fold
 
     async def read_all_batches(
         self,

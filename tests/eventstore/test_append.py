@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,6 +21,7 @@ from eventstore import (
     NewEvent,
     NotAnEventStore,
     ReadOnlyStore,
+    RecordedEvent,
     StoreClosed,
     UnknownEventType,
 )
@@ -377,3 +379,34 @@ async def test_append_does_not_block_the_event_loop(
         stop.set()
         await t
     assert ticks > 1
+
+
+async def test_close_during_a_replay_stops_it_and_leaves_no_connection_open(
+    tmp_path: Path, registry: EventRegistry
+) -> None:
+    """A replay runs on its own thread with its own connection; close() must wait for it to stop
+    at its next chunk and then close that connection too. SQLite removes the WAL file only when
+    the last connection closes, so a leaked one would leave `-wal` behind."""
+    path = tmp_path / "replay.db"
+    store = await EventStore(path, registry).open()
+    for start in range(0, 2000, 500):
+        await store.append(
+            "s", [dep(amount=i) for i in range(start, start + 500)], expected_version=ANY
+        )
+    loop = asyncio.get_running_loop()
+    first_chunk = asyncio.Event()
+    chunks = 0
+
+    def consume(chunk: list[RecordedEvent]) -> None:
+        nonlocal chunks
+        chunks += 1
+        loop.call_soon_threadsafe(first_chunk.set)
+        time.sleep(0.002)  # a slow fold, so close() lands mid-replay
+
+    replay = asyncio.create_task(store.fold_batches(consume, batch_size=10))
+    await first_chunk.wait()
+    await store.close()
+    with pytest.raises(StoreClosed):
+        await replay
+    assert chunks < 200  # stopped early, not after all 2,000 events
+    assert not (tmp_path / "replay.db-wal").exists()
