@@ -14,11 +14,11 @@ from tests.fakes.discord import MANAGE_GUILD, FakeDiscord, slash_command
 async def test_the_bot_identifies_with_its_token_and_reaches_ready(
     fake: FakeDiscord, gateway: GatewayRunner
 ) -> None:
-    [session] = fake.sessions
+    [connection] = fake.connections
 
-    assert session.identify is not None
-    assert session.identify["token"] == fake.token
-    assert session.sent[1]["t"] == "READY"
+    assert connection.identify is not None
+    assert connection.identify["token"] == fake.token
+    assert connection.sent[1]["t"] == "READY"
     assert gateway.handle is not None
     assert gateway.handle.bot.get_me() is not None
 
@@ -38,7 +38,7 @@ async def test_health_over_the_gateway_reports_uptime_and_latency(
     fake: FakeDiscord, gateway: GatewayRunner
 ) -> None:
     await fake.wait_for(lambda: None in fake.commands)
-    await fake.wait_for(lambda: fake.sessions[0].heartbeats > 0)
+    await fake.wait_for(lambda: fake.connections[0].heartbeats > 0)
     payload = slash_command(
         "admin health", application_id=fake.application_id, permissions=MANAGE_GUILD
     )
@@ -113,11 +113,11 @@ async def test_run_gateway_stops_cleanly_on_sigterm(
     fake: FakeDiscord, services: BotServices
 ) -> None:
     task = asyncio.create_task(run_gateway(settings_for(fake), services))
-    await fake.wait_for(lambda: bool(fake.sessions) and fake.sessions[0].identify is not None)
+    await fake.wait_for(lambda: bool(fake.connections) and fake.connections[0].identify is not None)
     await fake.wait_for(lambda: None in fake.commands)
 
     os.kill(os.getpid(), signal.SIGTERM)
     await asyncio.wait_for(task, timeout=15)
 
     assert task.exception() is None
-    await fake.wait_for(lambda: fake.sessions[0].ws.closed)
+    await fake.wait_for(lambda: fake.connections[0].ws.closed)

@@ -55,7 +55,7 @@ async def test_the_bot_process_serves_then_stops_cleanly_on_sigterm(
     try:
         await fake.wait_for(lambda: None in fake.commands, within=30)
         if mode == "run":
-            await fake.wait_for(lambda: any(s.identify for s in fake.sessions))
+            await fake.wait_for(lambda: any(c.identify for c in fake.connections))
             payload = slash_command(
                 "admin health", application_id=fake.application_id, permissions=MANAGE_GUILD
             )

@@ -11,7 +11,13 @@ from tests.fakes.discord.payloads import (
     snowflake,
     user,
 )
-from tests.fakes.discord.server import FakeDiscord, GatewaySession, Request, fake_token
+from tests.fakes.discord.server import (
+    FakeDiscord,
+    GatewayConnection,
+    GatewaySession,
+    Request,
+    fake_token,
+)
 from tests.fakes.discord.signer import Signer
 
 __all__ = [
@@ -20,6 +26,7 @@ __all__ = [
     "SEND_MESSAGES",
     "USER",
     "FakeDiscord",
+    "GatewayConnection",
     "GatewaySession",
     "Opt",
     "Request",

@@ -3,6 +3,11 @@
 It speaks Discord's JSON (and the gateway's zlib-stream framing), keeps what the bot created, and
 records every request so tests can assert on what the bot sent. It is deliberately small: routes
 it does not know answer 404 in Discord's error shape, so a test notices a new dependency at once.
+
+The gateway keeps sessions as Discord does: READY names the session and a `resume_gateway_url`;
+dispatches are numbered per session and kept, so a RESUME (op 6) replays those after its `seq`
+and then sends RESUMED, while a session the fake does not know (or has ended) gets op 9 d=false.
+Tests break connections with `drop_connections`, `send_reconnect` and `invalidate_sessions`.
 """
 
 from __future__ import annotations
@@ -15,13 +20,15 @@ import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from aiohttp import WSMsgType, web
 
 from tests.fakes.discord import payloads
 
 API = "/api/v10"
+GATEWAY_PATH = "/gateway"
+RESUME_PATH = "/resume-gateway"
 
 
 @dataclass(slots=True)
@@ -35,16 +42,66 @@ class Request:
     authorization: str | None
 
 
+#: Close codes after which Discord ends the session, so the client must IDENTIFY anew (Discord's
+#: gateway close event codes: 4007 invalid seq, 4009 session timed out). Other codes a server
+#: closes with, such as 4000 (unknown error), leave the session resumable.
+SESSION_ENDING_CLOSE_CODES: Final = frozenset({4007, 4009})
+
+#: A client that closes with 1000 or 1001 ends its session ("your session will be invalidated");
+#: any other code, or no close frame at all, leaves it resumable.
+CLIENT_ENDING_CLOSE_CODES: Final = frozenset({1000, 1001})
+
+
 @dataclass(slots=True)
 class GatewaySession:
-    """One gateway connection: what the bot sent and what it was sent."""
+    """One gateway session (READY's `session_id`): its sequence numbers and the dispatches it was
+    sent, so a RESUME can replay whatever a dropped connection missed.
+
+    `dispatches`: every DISPATCH in sequence order, READY and RESUMED excepted (they belong to a
+    connection, not to the stream of events). `connection`: the connection carrying the session,
+    None while the bot is disconnected; dispatches meanwhile are only queued here. `ended`: the
+    session is over (invalidated, or closed by the bot with 1000/1001): a RESUME of it gets op 9.
+    """
+
+    session_id: str
+    seq: int = 0
+    dispatches: list[dict[str, Any]] = field(default_factory=list)
+    connection: GatewayConnection | None = None
+    ended: bool = False
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def after(self, seq: int) -> list[dict[str, Any]]:
+        """The dispatches a client that last saw `seq` has missed, in order."""
+        return [frame for frame in self.dispatches if frame["s"] > seq]
+
+
+@dataclass(slots=True)
+class GatewayConnection:
+    """One websocket connection to the gateway: what the bot sent on it and what it was sent.
+
+    `path`: `/gateway` (the URL from GET /gateway/bot) or `/resume-gateway` (READY's
+    `resume_gateway_url`). `identify` / `resume`: the `d` of the bot's IDENTIFY (op 2) or RESUME
+    (op 6). `session`: the session it carries, from READY or RESUMED on. `close_code`: the code the
+    bot closed it with (None when it did not: the fake closed it, or the socket just dropped).
+    """
 
     ws: web.WebSocketResponse
+    path: str
+    transport: asyncio.Transport | None
     compressor: Any = field(default_factory=zlib.compressobj)
-    seq: int = 0
     identify: dict[str, Any] | None = None
+    resume: dict[str, Any] | None = None
+    session: GatewaySession | None = None
     heartbeats: int = 0
     sent: list[dict[str, Any]] = field(default_factory=list)
+    close_code: int | None = None
+    ended: asyncio.Event = field(default_factory=asyncio.Event)
+    send_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    @property
+    def resumed(self) -> bool:
+        """The fake answered this connection's RESUME with RESUMED (the replay is complete)."""
+        return any(frame.get("t") == "RESUMED" for frame in self.sent)
 
 
 def fake_token(bot_id: int) -> str:
@@ -84,7 +141,8 @@ class FakeDiscord:
         self.dm_channels: dict[int, int] = {}  # user id -> channel id
         self.closed_dms: set[int] = set()  # users whose DMs answer 403 / 50007
         self.messages: dict[int, list[dict[str, Any]]] = {}  # channel id -> created messages
-        self.sessions: list[GatewaySession] = []
+        self.connections: list[GatewayConnection] = []
+        self.sessions: dict[str, GatewaySession] = {}  # session id -> session
         self.fail_next: dict[str, list[int]] = {}  # route name -> statuses to answer first
         self.down: dict[str, int] = {}  # route name -> status to answer until removed (an outage)
         self._nonces: dict[tuple[int, str], tuple[float, dict[str, Any]]] = {}
@@ -104,7 +162,8 @@ class FakeDiscord:
 
     async def start(self) -> None:
         app = web.Application()
-        app.router.add_get("/gateway", self._gateway)
+        app.router.add_get(GATEWAY_PATH, self._gateway)
+        app.router.add_get(RESUME_PATH, self._gateway)
         app.router.add_route("*", API + "/{tail:.*}", self._rest)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -114,9 +173,9 @@ class FakeDiscord:
         self.port = int(bound[0][1])
 
     async def close(self) -> None:
-        for session in self.sessions:
-            if not session.ws.closed:
-                await session.ws.close()
+        for connection in self.connections:
+            if not connection.ws.closed:
+                await connection.ws.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -127,7 +186,13 @@ class FakeDiscord:
 
     @property
     def gateway_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/gateway"
+        return f"ws://127.0.0.1:{self.port}{GATEWAY_PATH}"
+
+    @property
+    def resume_gateway_url(self) -> str:
+        """What READY gives as `resume_gateway_url`: the same fake, on a path of its own, so a test
+        can tell a resume that followed Discord's instruction from one that did not."""
+        return f"ws://127.0.0.1:{self.port}{RESUME_PATH}"
 
     # -- assertions ------------------------------------------------------------------------------
 
@@ -146,23 +211,90 @@ class FakeDiscord:
     def all_messages(self) -> list[dict[str, Any]]:
         return [m for msgs in self.messages.values() for m in msgs]
 
-    # -- gateway ---------------------------------------------------------------------------------
+    # -- gateway: what tests do ------------------------------------------------------------------
+
+    def live_connections(self) -> list[GatewayConnection]:
+        return [c for c in self.connections if not c.ended.is_set()]
 
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
-        """Send a DISPATCH to every connected, identified session."""
-        for session in self.sessions:
-            if session.identify is not None and not session.ws.closed:
+        """Send a DISPATCH to every live session, under the session's next sequence number.
+
+        A session whose connection has dropped only queues it: the bot gets it when it resumes.
+        """
+        for session in list(self.sessions.values()):
+            if session.ended:
+                continue
+            async with session.lock:
                 session.seq += 1
-                await self._send(session, {"op": 0, "t": event, "s": session.seq, "d": data})
+                frame = {"op": 0, "t": event, "s": session.seq, "d": data}
+                session.dispatches.append(frame)
+                if session.connection is not None:
+                    await self._send(session.connection, frame)
 
     async def dispatch_interaction(self, payload: dict[str, Any]) -> None:
         await self.dispatch("INTERACTION_CREATE", payload)
 
-    async def _send(self, session: GatewaySession, frame: dict[str, Any]) -> None:
+    async def drop_connections(self, code: int | None = None, *, within: float = 5.0) -> None:
+        """End every live gateway connection and wait until the fake has noticed.
+
+        `code=None`: the socket just drops, with no close frame (a network failure). Otherwise the
+        fake closes with `code`; 4000 (unknown error) leaves the session resumable, while 4007
+        and 4009 end it (`SESSION_ENDING_CLOSE_CODES`). Either way, dispatches sent afterwards are
+        queued for a resumable session until the bot resumes it.
+        """
+        live = self.live_connections()
+        for connection in live:
+            if code is None:
+                assert connection.transport is not None
+                connection.transport.abort()
+            else:
+                if connection.session is not None and code in SESSION_ENDING_CLOSE_CODES:
+                    self._end(connection.session)
+                await connection.ws.close(code=code, message=b"closed by the fake")
+        async with asyncio.timeout(within):
+            for connection in live:
+                await connection.ended.wait()
+
+    async def send_reconnect(self) -> None:
+        """Send op 7 RECONNECT on every live connection: the bot should reconnect and resume."""
+        for connection in self.live_connections():
+            await self._send(connection, {"op": 7, "d": None})
+
+    async def invalidate_sessions(self, *, resumable: bool) -> None:
+        """Send op 9 INVALID SESSION on every live connection that carries a session.
+
+        `resumable=False` ends those sessions first (nothing more is queued for them, and a
+        RESUME of one gets op 9 d=false), so the bot must IDENTIFY anew.
+        """
+        for connection in self.live_connections():
+            if connection.session is None:
+                continue
+            if not resumable:
+                self._end(connection.session)
+            await self._send(connection, {"op": 9, "d": resumable})
+
+    # -- gateway: the protocol -------------------------------------------------------------------
+
+    async def _send(self, connection: GatewayConnection, frame: dict[str, Any]) -> bool:
+        """Send one frame on the connection's zlib stream; False when the socket is already gone
+        (a dispatch then stays in its session's queue, to be replayed on RESUME)."""
         raw = json.dumps(frame).encode()
-        data = session.compressor.compress(raw) + session.compressor.flush(zlib.Z_SYNC_FLUSH)
-        session.sent.append(frame)
-        await session.ws.send_bytes(data)
+        async with connection.send_lock:
+            if connection.ws.closed or connection.ended.is_set():
+                return False
+            data = connection.compressor.compress(raw) + connection.compressor.flush(
+                zlib.Z_SYNC_FLUSH
+            )
+            try:
+                await connection.ws.send_bytes(data)
+            except ConnectionError:
+                return False
+            connection.sent.append(frame)
+            return True
+
+    def _end(self, session: GatewaySession) -> None:
+        session.ended = True
+        session.connection = None
 
     async def _gateway(self, request: web.Request) -> web.StreamResponse:
         query = request.query
@@ -170,35 +302,92 @@ class FakeDiscord:
             return web.Response(status=400, text="this fake speaks json over zlib-stream only")
         ws = web.WebSocketResponse(max_msg_size=0)
         await ws.prepare(request)
-        session = GatewaySession(ws=ws)
-        self.sessions.append(session)
-        hello = {"op": 10, "d": {"heartbeat_interval": self.heartbeat_interval_ms}}
-        await self._send(session, hello)
-        async for message in ws:
-            # Discord takes JSON as text or binary frames; hikari sends binary.
-            if message.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
-                continue
-            frame = json.loads(message.data)
-            op = frame.get("op")
-            if op == 1:
-                session.heartbeats += 1
-                await self._send(session, {"op": 11})
-            elif op == 2:
-                if frame["d"].get("token") != self.token:
-                    await ws.close(code=4004, message=b"Authentication failed.")
+        connection = GatewayConnection(ws=ws, path=request.path, transport=request.transport)
+        self.connections.append(connection)
+        try:
+            hello = {"op": 10, "d": {"heartbeat_interval": self.heartbeat_interval_ms}}
+            await self._send(connection, hello)
+            while True:
+                message = await ws.receive()
+                if message.type is WSMsgType.CLOSE:
+                    connection.close_code = int(message.data)
                     break
-                session.identify = frame["d"]
-                session.seq += 1
-                await self._send(
-                    session, {"op": 0, "t": "READY", "s": session.seq, "d": self._ready()}
-                )
-            elif op == 6:
-                await self._send(session, {"op": 9, "d": False})
+                if message.type in (WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
+                    break
+                # Discord takes JSON as text or binary frames; hikari sends binary.
+                if message.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
+                    continue
+                frame = json.loads(message.data)
+                op = frame.get("op")
+                if op == 1:
+                    connection.heartbeats += 1
+                    await self._send(connection, {"op": 11})
+                elif op == 2:
+                    await self._identify(connection, frame["d"])
+                elif op == 6:
+                    await self._resume(connection, frame["d"])
+                await self._notify()
+        finally:
+            self._disconnected(connection)
             await self._notify()
-        await self._notify()
         return ws
 
-    def _ready(self) -> dict[str, Any]:
+    async def _identify(self, connection: GatewayConnection, identify: dict[str, Any]) -> None:
+        if identify.get("token") != self.token:
+            await connection.ws.close(code=4004, message=b"Authentication failed.")
+            return
+        if connection.session is not None:
+            await connection.ws.close(code=4005, message=b"Already authenticated.")
+            return
+        connection.identify = identify
+        session = GatewaySession(session_id=f"fake-session-{len(self.sessions) + 1}")
+        self.sessions[session.session_id] = session
+        async with session.lock:
+            session.seq += 1
+            ready = {"op": 0, "t": "READY", "s": session.seq, "d": self._ready(session)}
+            if await self._send(connection, ready):
+                session.connection = connection
+                connection.session = session
+
+    async def _resume(self, connection: GatewayConnection, resume: dict[str, Any]) -> None:
+        """Discord's RESUME: replay what the session missed after `seq`, then RESUMED.
+
+        An unknown or ended session gets op 9 with d=false (the bot must IDENTIFY); a `seq` the
+        session never reached closes the connection with 4007 (invalid seq) and ends the session.
+        """
+        connection.resume = resume
+        if resume.get("token") != self.token:
+            await connection.ws.close(code=4004, message=b"Authentication failed.")
+            return
+        session = self.sessions.get(str(resume.get("session_id")))
+        if session is None or session.ended:
+            await self._send(connection, {"op": 9, "d": False})
+            return
+        seq = resume.get("seq")
+        if not isinstance(seq, int) or seq > session.seq:
+            self._end(session)
+            await connection.ws.close(code=4007, message=b"Invalid seq.")
+            return
+        async with session.lock:
+            for frame in session.after(seq):
+                if not await self._send(connection, frame):
+                    return
+            session.seq += 1
+            resumed = {"op": 0, "t": "RESUMED", "s": session.seq, "d": {}}
+            if await self._send(connection, resumed):
+                session.connection = connection
+                connection.session = session
+
+    def _disconnected(self, connection: GatewayConnection) -> None:
+        connection.ended.set()
+        session = connection.session
+        if session is None or session.connection is not connection:
+            return
+        session.connection = None
+        if connection.close_code in CLIENT_ENDING_CLOSE_CODES:
+            self._end(session)
+
+    def _ready(self, session: GatewaySession) -> dict[str, Any]:
         me = payloads.user(self.bot_id, "yulelog", bot=True) | {
             "mfa_enabled": False,
             "flags": 0,
@@ -209,8 +398,8 @@ class FakeDiscord:
             "v": 10,
             "user": me,
             "guilds": [],
-            "session_id": f"session-{len(self.sessions)}",
-            "resume_gateway_url": self.gateway_url,
+            "session_id": session.session_id,
+            "resume_gateway_url": self.resume_gateway_url,
             "shard": [0, 1],
             "application": {"id": str(self.application_id), "flags": 0},
         }
