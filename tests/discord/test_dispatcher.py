@@ -317,3 +317,26 @@ async def test_the_serve_runner_starts_and_drains_the_dispatcher(
     assert runner.dispatcher is not None
     assert len(runner.tasks) == 0
     assert [m["content"] for m in fake.all_messages()] == ["hi 1"]
+
+
+async def test_a_dispatcher_failing_for_days_keeps_restarting_at_the_capped_pause(
+    fake: FakeDiscord, rest: hikari.api.RESTClient, clock: ManualClock
+) -> None:
+    # The growing pause is 2**failures: past ~1000 failures in a row it overflowed a float and
+    # the supervisor itself died.
+    class BrokenOutbox(MemoryOutbox):
+        async def checkpoint(self) -> int:
+            if dispatcher.status().restarts >= 1100:
+                dispatcher.stop()
+            raise RuntimeError("store closed")
+
+    outbox = BrokenOutbox()
+    dispatcher = Dispatcher(outbox, rest, restart_max_delay=300, clock=clock, sleep=clock.sleep)
+    logging.getLogger("yulelog.discord.dispatcher").disabled = True
+    try:
+        await asyncio.wait_for(dispatcher.run(), timeout=30)
+    finally:
+        logging.getLogger("yulelog.discord.dispatcher").disabled = False
+
+    assert dispatcher.status().restarts > 1100
+    assert dispatcher.status().state == "stopped"

@@ -238,7 +238,10 @@ class Dispatcher:
                     self._last_error_at = self._clock()
                     self._enter("restarting")
                     pause = self._jitter(
-                        min(self._restart_max_delay, self._restart_delay * 2 ** (failures - 1))
+                        min(
+                            self._restart_max_delay,
+                            self._restart_delay * 2 ** min(failures - 1, 32),
+                        )
                     )
                     log.exception(
                         "dispatcher failed (%s in a row); restarting in %.1fs", failures, pause
@@ -359,7 +362,7 @@ class Dispatcher:
                 )
                 del self._deferred[message_id]  # only once recorded: a failed record retries
                 return
-            delay = min(self._defer_max_delay, self._defer_delay * 2 ** (entry.rounds - 1))
+            delay = min(self._defer_max_delay, self._defer_delay * 2 ** min(entry.rounds - 1, 32))
             entry.next_attempt_at = min(give_up_at, now + self._jitter(delay))
             log.warning(
                 "message %s still undeliverable (%s); next attempt in %.0fs",
