@@ -174,28 +174,34 @@ async def test_a_lost_answer_retried_after_the_nonce_window_is_found_not_posted_
     assert outbox.delivered == {dm(1).message_id: int(message["id"])}  # the original's id
     assert len(fake.requests_to("POST", "/channels/")) == 1
     assert clock.now - start >= 200  # the retry came after the nonce window ...
+    # ... and only looked: the first look (due at start) found nothing, the send's answer was
+    # lost, the retry's look found the message.
     assert [r.method for r in fake.requests if "/messages" in r.path] == ["GET", "POST", "GET"]
-    assert outbox.failed == {}  # ... and looked before anything else
+    assert outbox.failed == {}
 
 
 async def test_a_lost_answer_retried_at_once_relies_on_the_nonce_without_looking(
     fake: FakeDiscord, rest: hikari.api.RESTClient
 ) -> None:
-    fake.lose_answer["POST channels"] = [503]
-    outbox = MemoryOutbox()
+    outbox = MemoryOutbox(due=[dm(1)])
     dispatcher = Dispatcher(outbox, rest, base_delay=0.001)
     task = asyncio.create_task(dispatcher.run())
-    await asyncio.sleep(0)
-    await outbox.add(dm(1))  # due after the dispatcher started: nobody tried it before
-
     await outbox.wait_settled(dm(1).message_id)
+    looks_before = len(looks(fake))
+    fake.lose_answer["POST channels"] = [503]
+
+    await outbox.add(dm(2))  # due after the dispatcher started: nobody tried it before
+    await outbox.wait_settled(dm(2).message_id)
     dispatcher.stop()
     await asyncio.wait_for(task, timeout=5)
 
-    [message] = fake.all_messages()
-    assert outbox.delivered == {dm(1).message_id: int(message["id"])}
-    assert len(fake.requests_to("POST", "/channels/")) == 2  # the nonce deduplicated the retry
-    assert looks(fake) == []
+    assert contents(fake) == [shown(dm(1)), shown(dm(2))]
+    assert outbox.delivered[dm(2).message_id] == int(fake.all_messages()[1]["id"])
+    sends_of_2 = [
+        r for r in fake.requests_to("POST", "/channels/") if r.body["content"] == shown(dm(2))
+    ]
+    assert len(sends_of_2) == 2  # the retry came within the nonce window: Discord deduplicated it
+    assert len(looks(fake)) == looks_before  # so it did not look
 
 
 async def test_a_send_that_never_reached_discord_is_sent_once_after_the_look(
