@@ -2,8 +2,9 @@
 
 It runs the very same handlers, command path and read models as the Discord adapter; only the
 transport differs. Direct messages the log says are due are "delivered" by printing them as
-`[dm USER_ID] text` and recording the delivery, exactly as the Discord dispatcher would, so a season
-run here leaves the same log a Discord season would.
+`[dm USER_ID] text`, ending with the same reference line the Discord dispatcher adds
+(`-# ref 3f9a0c51e2`, see `app.reference`), and recording the delivery, exactly as the Discord
+dispatcher would, so a season run here leaves the same log a Discord season would.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from app.commands.spec import CommandSpec, Invocation, OptionError
 from app.delivery import record_delivery
 from app.domain import santa as s
 from app.projections import santa as views
+from app.reference import with_reference
 from app.settings import SettingsError, load_settings
 
 HELP = (
@@ -111,7 +113,7 @@ class Console:
             if not pending:
                 return
             for message_id, dm in pending:
-                self.say(f"[dm {dm.recipient_id}] {dm.text}")
+                self.say(f"[dm {dm.recipient_id}] {with_reference(dm.text, message_id)}")
                 await record_delivery(
                     self.app, guild_id=dm.guild_id, message_id=message_id, delivered=True
                 )

@@ -361,8 +361,8 @@ async def run_restore(args: argparse.Namespace, console: Console) -> int:
     if unsettled:
         console.print(
             f"note: {unsettled} direct message(s) were due and not yet settled at that point; a bot "
-            "started on this copy sends them, including any it had already sent after the restore "
-            "point (Discord forgets message nonces after a few minutes)"
+            "started on this copy sends them, except any it finds already sent among the newest "
+            "100 messages of their channel (it looks there first, by each message's reference line)"
         )
     console.print("to switch the bot to it:")
     console.print("  1. stop the bot (anything it records after the restore point is dropped)")

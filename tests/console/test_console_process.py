@@ -49,6 +49,8 @@ def test_piped_season_prints_replies_and_dms(tmp_path: Path) -> None:
     assert "The 2026 Secret Santa is open!" in out
     assert "You have already joined the 2026 Secret Santa." in out
     dms = re.findall(r"^\[dm (\d+)\] .*you are the Secret Santa of (\w+)", out, re.M)
+    refs = re.findall(r"^-# ref [0-9a-f]{10}$", out, re.M)
+    assert len(refs) == out.count("[dm ") >= 3  # every printed DM ends with its reference line
     assert sorted(int(u) for u, _ in dms) == [1, 2, 3]
     givers_to = dict((int(u), name) for u, name in dms)
     assert all(givers_to[u] != {1: "Ann", 2: "Bob", 3: "Cy"}[u] for u in givers_to)

@@ -11,6 +11,7 @@ from app.adapters.console import Console
 from app.bootstrap import open_app
 from app.domain import santa as s
 from app.projections import santa as views
+from app.reference import with_reference
 
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
 
@@ -51,4 +52,8 @@ async def test_console_leaves_other_servers_dms_alone(tmp_path: Path) -> None:
         await console.handle(":guild 7")
         await console.handle(":deliver")
         assert out.getvalue().count("[dm ") == 3
+        for message_id, dm in due:  # each printed as Discord would show it, reference line last
+            assert (
+                f"[dm {dm.recipient_id}] {with_reference(dm.text, message_id)}\n" in out.getvalue()
+            )
         assert views.pending_messages(app.view(views.SantaOutboxProjection)) == []

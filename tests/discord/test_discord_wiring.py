@@ -24,6 +24,7 @@ from app.commands.registry import all_specs
 from app.delivery import record_delivery
 from app.domain import santa as s
 from app.projections import santa as views
+from app.reference import with_reference
 from tests.discord.conftest import settings_for
 from tests.fakes.discord import MANAGE_GUILD, SEND_MESSAGES, FakeDiscord, slash_command
 
@@ -118,6 +119,9 @@ class _HoldFirstRecord:
     async def checkpoint(self) -> int:
         return await self.inner.checkpoint()
 
+    async def head(self) -> int:
+        return await self.inner.head()
+
     def due_after(self, position: int) -> AsyncIterator[OutboundMessage]:
         return self.inner.due_after(position)
 
@@ -177,6 +181,7 @@ async def test_a_dispatcher_killed_after_a_send_resumes_from_the_log_without_dup
         with pytest.raises(asyncio.CancelledError):
             await first
         assert len(fake.all_messages()) == 1
+        fake.forget_nonces()  # restarted later than Discord remembers nonces
 
         outbox = SantaOutbox(app, poll_interval=0.05)
         second = Dispatcher(outbox, rest)
@@ -194,6 +199,11 @@ async def test_a_dispatcher_killed_after_a_send_resumes_from_the_log_without_dup
     assert len(set(texts)) == 3
     assert all(len(dm_texts(fake, user)) == 1 for user in (ANN, BOB, CY))
     assert (await event_types(app))["santa.DirectMessageDelivered"] == 3
+    # Each DM is the due text with its reference line (which found the first one again).
+    due = [rec.event async for rec in app.store.read_all() if rec.type == "santa.DirectMessageDue"]
+    assert sorted(texts) == sorted(
+        with_reference(ev.text, ev.message_id) for ev in due if isinstance(ev, s.DirectMessageDue)
+    )
 
 
 async def test_health_reports_the_log_position_and_read_models(fake: FakeDiscord, app: App) -> None:

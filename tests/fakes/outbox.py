@@ -44,6 +44,9 @@ class MemoryOutbox:
             position = message.position
         return position
 
+    async def head(self) -> int:
+        return max((message.position for message in self.due), default=0)
+
     async def due_after(self, position: int) -> AsyncIterator[OutboundMessage]:
         index = 0
         while True:

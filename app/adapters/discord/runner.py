@@ -2,7 +2,8 @@
 
 Shutdown order: stop taking new work (signal → stop event), let the dispatcher finish the
 message in hand, drain tracked tasks (bounded; stragglers are cancelled, which the dispatcher's
-nonce makes safe), then close the bot, which stops the lightbulb client and tears down DI.
+nonce and its look at the channel after a restart make safe), then close the bot, which stops the
+lightbulb client and tears down DI.
 """
 
 from __future__ import annotations

@@ -38,6 +38,9 @@ class SantaOutbox:
             return pending[0][1].due_position - 1
         return self._app.runner.position
 
+    async def head(self) -> int:
+        return await self._app.store.head_position()
+
     async def due_after(self, position: int) -> AsyncIterator[OutboundMessage]:
         async for rec in self._app.store.subscribe(position + 1, poll_interval=self._poll_interval):
             due = rec.event

@@ -18,7 +18,7 @@ import datetime
 import json
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -29,6 +29,7 @@ from tests.fakes.discord import payloads
 API = "/api/v10"
 GATEWAY_PATH = "/gateway"
 RESUME_PATH = "/resume-gateway"
+CONTENT_MAX_CHARS = 2000  # Discord's limit on a message's content
 
 
 @dataclass(slots=True)
@@ -145,6 +146,9 @@ class FakeDiscord:
         self.sessions: dict[str, GatewaySession] = {}  # session id -> session
         self.fail_next: dict[str, list[int]] = {}  # route name -> statuses to answer first
         self.down: dict[str, int] = {}  # route name -> status to answer until removed (an outage)
+        # "POST channels" -> how to lose the answers of the next message creations: Discord
+        # creates the message, then the bot gets this status instead (None: the connection drops).
+        self.lose_answer: dict[str, list[int | None]] = {}
         self._nonces: dict[tuple[int, str], tuple[float, dict[str, Any]]] = {}
         self._loading: set[str] = set()  # tokens whose deferral has not been edited yet
         self._changed = asyncio.Condition()
@@ -467,7 +471,11 @@ class FakeDiscord:
             case ("GET", ["oauth2", "applications", "@me"]):
                 return web.json_response(self._application())
             case ("GET", ["users", "@me"]):
-                return web.json_response(payloads.user(self.bot_id, "yulelog", bot=True))
+                # Discord's own user object: the public fields plus the account's own.
+                me = payloads.user(self.bot_id, "yulelog", bot=True)
+                return web.json_response(
+                    me | {"mfa_enabled": False, "flags": 0, "verified": True, "email": None}
+                )
             case ("GET", ["applications", _, "commands"]):
                 return web.json_response(self.commands.get(None, []))
             case ("PUT", ["applications", _, "commands"]):
@@ -479,8 +487,45 @@ class FakeDiscord:
             case ("POST", ["users", "@me", "channels"]):
                 return web.json_response(self._dm_channel(int(body["recipient_id"])))
             case ("POST", ["channels", channel_id, "messages"]):
-                return self._create_message(int(channel_id), body)
+                created = self._create_message(int(channel_id), body)
+                lost = self.lose_answer.get("POST channels")
+                if created.status == 200 and lost:
+                    return self._lose(request, lost.pop(0))
+                return created
+            case ("GET", ["channels", channel_id, "messages"]):
+                return self._channel_messages(int(channel_id), request.query)
         return _error(404, 0, "404: Not Found")
+
+    @staticmethod
+    def _lose(request: web.Request, status: int | None) -> web.Response:
+        if status is not None:
+            return _error(status, 0, f"{status}: created, but the fake lost the answer")
+        if request.transport is not None:
+            request.transport.close()  # the bot sees the connection drop
+        return web.Response(status=500)  # never arrives
+
+    def _channel_messages(self, channel_id: int, query: Mapping[str, str]) -> web.Response:
+        """Discord's channel history: newest first, at most `limit` (1-100, default 50), from
+        before or after a message id (at most one of them). Every channel the fake has seen posts
+        in is readable; others read as empty."""
+        anchors = [key for key in ("before", "after", "around") if key in query]
+        try:
+            limit = int(query.get("limit", "50"))
+            anchor = int(query[anchors[0]]) if anchors else None
+        except ValueError:
+            return _error(400, 50035, "Invalid Form Body")
+        if not 1 <= limit <= 100 or len(anchors) > 1:
+            return _error(400, 50035, "Invalid Form Body")
+        oldest_first = self.messages.get(channel_id, [])
+        if anchors == ["before"]:
+            page = [m for m in oldest_first if int(m["id"]) < (anchor or 0)][-limit:]
+        elif anchors == ["after"]:
+            page = [m for m in oldest_first if int(m["id"]) > (anchor or 0)][:limit]
+        elif anchors == ["around"]:
+            return _error(400, 0, "this fake does not implement around")
+        else:
+            page = oldest_first[-limit:]
+        return web.json_response(list(reversed(page)))
 
     def _application(self) -> dict[str, Any]:
         return {
@@ -582,6 +627,9 @@ class FakeDiscord:
         recipient = next((u for u, c in self.dm_channels.items() if c == channel_id), None)
         if recipient is not None and recipient in self.closed_dms:
             return _error(403, 50007, "Cannot send messages to this user")
+        content = body.get("content") or ""
+        if len(content) > CONTENT_MAX_CHARS:
+            return _error(400, 50035, "Invalid Form Body: content must be 2000 or fewer in length")
         nonce = body.get("nonce")
         now = self.clock()
         if nonce is not None and body.get("enforce_nonce"):
@@ -622,4 +670,17 @@ class FakeDiscord:
                 "webhook_id": str(self.application_id),
                 "application_id": str(self.application_id),
             }
+        return message
+
+    # -- REST: arranging what the bot will find ---------------------------------------------------
+
+    def forget_nonces(self) -> None:
+        """Discord's nonce memory runs out (after a few minutes): a repeated nonce posts again."""
+        self._nonces.clear()
+
+    def add_message(self, channel_id: int, content: str, *, author_id: int) -> dict[str, Any]:
+        """A message someone (a member, or another bot) posted in the channel."""
+        message = self._message(channel_id, content, 0)
+        message["author"] = payloads.user(author_id)
+        self.messages.setdefault(channel_id, []).append(message)
         return message
