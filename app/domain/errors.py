@@ -36,11 +36,26 @@ def hall_detail(
     receivers: Sequence[str],
     blocked_receivers: Sequence[str] = (),
     their_givers: Sequence[str] = (),
+    *,
+    max_names: int | None = None,
 ) -> str:
     """Hall's theorem made readable (`draw.NoValidDraw`, names already resolved): these givers have
     fewer allowed receivers than there are of them, or, when shorter, these receivers have fewer
-    allowed givers. Shared by the draw refusal and the splice refusal."""
+    allowed givers. Shared by the draw refusal and the splice refusal. Beyond `max_names` names the
+    sentence counts them instead (a direct message must stay short)."""
     use_receivers = bool(blocked_receivers) and len(blocked_receivers) < len(givers)
+    named = len(blocked_receivers) + len(their_givers) if use_receivers else len(givers)
+    named += 0 if use_receivers else len(receivers)
+    if max_names is not None and named > max_names:
+        if use_receivers:
+            return (
+                f"{len(blocked_receivers)} members may only receive from {len(their_givers)}, "
+                "so someone there would get no gift"
+            )
+        return (
+            f"{len(givers)} members can only give to {len(receivers)}, "
+            "so at least one of them would have nobody to give to"
+        )
     if use_receivers and not their_givers:
         return f"nobody may give to {join_names(blocked_receivers)}"
     if use_receivers:
@@ -56,9 +71,17 @@ def hall_detail(
     return f"{join_names(givers)} cannot give to anyone (everyone else is excluded)"
 
 
-def loop_detail(closed_group: Sequence[str], cut_member: str | None) -> str | None:
+def loop_detail(
+    closed_group: Sequence[str], cut_member: str | None, *, max_names: int | None = None
+) -> str | None:
     """Why no single loop exists, when `draw.NoSingleLoop` names a structural proof; None when it
-    does not. Shared by the draw refusal and the splice refusal."""
+    does not. Shared by the draw refusal and the splice refusal; beyond `max_names` names the
+    group is counted instead."""
+    if closed_group and max_names is not None and len(closed_group) > max_names:
+        return (
+            f"{len(closed_group)} members may only give among themselves, so a loop could never "
+            "leave their group"
+        )
     if closed_group:
         return (
             f"{join_names(closed_group)} may only give among themselves, so a loop could never "

@@ -62,6 +62,10 @@ limit."""
 BUDGET_MAX_CHARS: Final = 100
 DISPLAY_NAME_MAX_CHARS: Final = 100
 REASON_MAX_CHARS: Final = 300
+SPLICE_REASON_MAX_NAMES: Final = 10
+"""A splice refusal names at most this many members (then it counts them): it goes into a direct
+message to the organiser, which must stay under Discord's 2,000 characters even with 100-character
+names."""
 MAX_PARTICIPANTS: Final = 1000
 MAX_EXCLUSIONS: Final = 5000
 AVOID_PAST_YEARS_DEFAULT: Final = 3
@@ -1042,12 +1046,14 @@ def _blocked_reason(refusal: splicing.NoSplice, name: str, season: Season) -> st
             [season.name(m) for m in obstacle.receivers],
             [season.name(m) for m in obstacle.blocked_receivers],
             [season.name(m) for m in obstacle.their_givers],
+            max_names=SPLICE_REASON_MAX_NAMES,
         )
         return f"without {name} no valid draw of the others exists: {detail}; {fix}"
     if isinstance(obstacle, drawing.NoSingleLoop):
         loop = loop_detail(
             [season.name(m) for m in obstacle.closed_group],
             season.name(obstacle.cut_member) if obstacle.cut_member is not None else None,
+            max_names=SPLICE_REASON_MAX_NAMES,
         )
         if loop is not None:
             return (

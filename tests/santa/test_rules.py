@@ -570,6 +570,29 @@ def test_a_removal_with_no_loop_left_says_so_when_no_group_explains_it() -> None
     }
 
 
+def test_a_refusal_counts_the_members_of_a_large_group_instead_of_naming_them() -> None:
+    # Given a loop Ann→Cy→M10→…→M20→Bob→Ann where M10…M20 may give to neither Ann nor Cy
+    group = list(range(10, 21))
+    ring = [ANN, CY, *group, BOB]
+    given = [
+        *season_with(*ring, single_loop=True),
+        *(excluded(g, r) for g in group for r in (ANN, CY)),
+        drawn({g: ring[(i + 1) % len(ring)] for i, g in enumerate(ring)}, loop=True),
+    ]
+    # When Bob asks to leave
+    events = when(given, cmd(s.LeaveSeason, BOB))
+    # Then the alert counts the eleven instead of listing them, so that it fits in a DM
+    (refused,) = of_type(events, s.SpliceRefused)
+    assert refused.reason == (
+        "without Bob no single loop through the remaining participants is possible: 11 members "
+        "may only give among themselves, so a loop could never leave their group; remove or relax "
+        "an exclusion, or keep Bob in"
+    )
+    (alert,) = of_type(events, s.DirectMessageDue)
+    assert refused.reason in alert.text
+    assert len(alert.text) < 2000
+
+
 def test_a_member_whose_leave_cannot_be_spliced_stays_in_and_the_organiser_is_alerted() -> None:
     given = [
         *season_with(ANN, BOB, CY, single_loop=True),
@@ -914,3 +937,26 @@ def test_events_roundtrip_through_msgspec_json() -> None:
         data = msgspec.json.encode(event)
         assert msgspec.json.decode(data, type=type(event)) == event
     assert {cls for cls, _ in s.EVENT_TYPES} >= {type(x) for x in run.log}
+
+
+def test_refusal_sentences_count_names_beyond_the_limit() -> None:
+    many = [f"M{i}" for i in range(12)]
+    # the giver side: twelve givers with eleven receivers between them
+    assert e.hall_detail(many, many[:11], max_names=10) == (
+        "12 members can only give to 11, so at least one of them would have nobody to give to"
+    )
+    # the receiver side, when it is the shorter one
+    assert e.hall_detail(many, many[:11], many[:6], many[:5], max_names=10) == (
+        "6 members may only receive from 5, so someone there would get no gift"
+    )
+    # within the limit, the names themselves (as the draw refusal has always said)
+    assert e.hall_detail(["Ann"], [], max_names=10) == (
+        "Ann cannot give to anyone (everyone else is excluded)"
+    )
+    assert e.loop_detail(many, None, max_names=10) == (
+        "12 members may only give among themselves, so a loop could never leave their group"
+    )
+    assert e.loop_detail([], "Dee", max_names=10) == (
+        "the exclusions split the others into groups that only Dee connects, so a loop would pass "
+        "Dee twice"
+    )
