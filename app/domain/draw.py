@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -182,19 +182,7 @@ def draw(
         hard[i].add(i)
     witness = _hall_witness(n, hard, rng)
     if witness is not None:
-        givers, receivers = witness
-        transposed: list[set[int]] = [set() for _ in range(n)]
-        for g in range(n):
-            for r in hard[g]:
-                transposed[r].add(g)
-        dual = _hall_witness(n, transposed, rng)
-        blocked, their = dual if dual is not None else ([], [])
-        return NoValidDraw(
-            givers=tuple(sorted(ids[g] for g in givers)),
-            receivers=tuple(sorted(ids[r] for r in receivers)),
-            blocked_receivers=tuple(sorted(ids[r] for r in blocked)),
-            their_givers=tuple(sorted(ids[g] for g in their)),
-        )
+        return _no_valid_draw(ids, hard, witness, lambda sets: _hall_witness(n, sets, rng))
 
     years = sorted(history, reverse=True)  # newest first: the oldest is dropped first
     year_sets = {year: to_sets(history[year]) for year in years}
@@ -237,6 +225,71 @@ def draw(
         work=spent,
         closed_group=tuple(sorted(ids[i] for i in last_failure.closed_group)),
         cut_member=ids[last_failure.cut_member] if last_failure.cut_member is not None else None,
+    )
+
+
+def obstacle(
+    participants: Collection[int], *, exclusions: Collection[Pair], single_loop: bool
+) -> NoValidDraw | NoSingleLoop | None:
+    """Why no draw (a single loop when `single_loop`) of `participants` can exist, when one of the
+    structural checks `draw` runs first proves it: a Hall witness (`NoValidDraw`), else, for a
+    single loop, a closed group or (up to `ARTICULATION_MAX_N` participants) a cut member
+    (`NoSingleLoop`, proven). None when they find nothing, which for a single loop does not mean
+    that a ring exists.
+
+    Deterministic, and a function of who takes part and the exclusions alone (no rng, no draw): a
+    caller may show the result to someone who must learn nothing about an existing draw.
+    """
+    ids = sorted(set(participants))
+    if len(ids) < 2:
+        return NoValidDraw(givers=tuple(ids), receivers=())
+    n = len(ids)
+    index = {member: i for i, member in enumerate(ids)}
+    hard: list[set[int]] = [{i} for i in range(n)]
+    for giver, receiver in exclusions:
+        g, r = index.get(giver), index.get(receiver)
+        if g is not None and r is not None:
+            hard[g].add(r)
+
+    def witness_of(sets: Sequence[set[int]]) -> tuple[list[int], list[int]] | None:
+        found = _perfect_matching(n, sets, list(range(n)))
+        return found if isinstance(found, tuple) else None
+
+    witness = witness_of(hard)
+    if witness is not None:
+        return _no_valid_draw(ids, hard, witness, witness_of)
+    if not single_loop:
+        return None
+    closed = _closed_group(n, hard)
+    if closed is not None:
+        return NoSingleLoop(proven=True, closed_group=tuple(ids[i] for i in closed))
+    if n <= ARTICULATION_MAX_N:
+        cut = _cut_vertex(n, hard)
+        if cut is not None:
+            return NoSingleLoop(proven=True, cut_member=ids[cut])
+    return None
+
+
+def _no_valid_draw(
+    ids: Sequence[int],
+    hard: Sequence[set[int]],
+    witness: tuple[list[int], list[int]],
+    witness_of: Callable[[Sequence[set[int]]], tuple[list[int], list[int]] | None],
+) -> NoValidDraw:
+    """The Hall witness in member ids, with the same obstruction seen from the receivers' side."""
+    n = len(ids)
+    givers, receivers = witness
+    transposed: list[set[int]] = [set() for _ in range(n)]
+    for g in range(n):
+        for r in hard[g]:
+            transposed[r].add(g)
+    dual = witness_of(transposed)
+    blocked, their = dual if dual is not None else ([], [])
+    return NoValidDraw(
+        givers=tuple(sorted(ids[g] for g in givers)),
+        receivers=tuple(sorted(ids[r] for r in receivers)),
+        blocked_receivers=tuple(sorted(ids[r] for r in blocked)),
+        their_givers=tuple(sorted(ids[g] for g in their)),
     )
 
 

@@ -31,6 +31,70 @@ def join_names(names: Sequence[str]) -> str:
     return f"{', '.join(items[:-1])} and {items[-1]}"
 
 
+def hall_detail(
+    givers: Sequence[str],
+    receivers: Sequence[str],
+    blocked_receivers: Sequence[str] = (),
+    their_givers: Sequence[str] = (),
+    *,
+    max_names: int | None = None,
+) -> str:
+    """Hall's theorem made readable (`draw.NoValidDraw`, names already resolved): these givers have
+    fewer allowed receivers than there are of them, or, when shorter, these receivers have fewer
+    allowed givers. Shared by the draw refusal and the splice refusal. Beyond `max_names` names the
+    sentence counts them instead (a direct message must stay short)."""
+    use_receivers = bool(blocked_receivers) and len(blocked_receivers) < len(givers)
+    named = len(blocked_receivers) + len(their_givers) if use_receivers else len(givers)
+    named += 0 if use_receivers else len(receivers)
+    if max_names is not None and named > max_names:
+        if use_receivers:
+            return (
+                f"{len(blocked_receivers)} members may only receive from {len(their_givers)}, "
+                "so someone there would get no gift"
+            )
+        return (
+            f"{len(givers)} members can only give to {len(receivers)}, "
+            "so at least one of them would have nobody to give to"
+        )
+    if use_receivers and not their_givers:
+        return f"nobody may give to {join_names(blocked_receivers)}"
+    if use_receivers:
+        return (
+            f"only {join_names(their_givers)} may give to {join_names(blocked_receivers)}, "
+            "so someone there would get no gift"
+        )
+    if receivers:
+        return (
+            f"{join_names(givers)} can only give to {join_names(receivers)}, "
+            "so at least one of them would have nobody to give to"
+        )
+    return f"{join_names(givers)} cannot give to anyone (everyone else is excluded)"
+
+
+def loop_detail(
+    closed_group: Sequence[str], cut_member: str | None, *, max_names: int | None = None
+) -> str | None:
+    """Why no single loop exists, when `draw.NoSingleLoop` names a structural proof; None when it
+    does not. Shared by the draw refusal and the splice refusal; beyond `max_names` names the
+    group is counted instead."""
+    if closed_group and max_names is not None and len(closed_group) > max_names:
+        return (
+            f"{len(closed_group)} members may only give among themselves, so a loop could never "
+            "leave their group"
+        )
+    if closed_group:
+        return (
+            f"{join_names(closed_group)} may only give among themselves, so a loop could never "
+            "leave their group"
+        )
+    if cut_member is not None:
+        return (
+            f"the exclusions split the others into groups that only {cut_member} connects, so a "
+            f"loop would pass {cut_member} twice"
+        )
+    return None
+
+
 class NotAllowed(DomainError):
     code = "not_allowed"
 
@@ -113,21 +177,7 @@ class NoValidDrawError(DomainError):
         blocked_receivers: Sequence[str] = (),
         their_givers: Sequence[str] = (),
     ) -> None:
-        use_receivers = bool(blocked_receivers) and len(blocked_receivers) < len(givers)
-        if use_receivers and not their_givers:
-            detail = f"nobody may give to {join_names(blocked_receivers)}"
-        elif use_receivers:
-            detail = (
-                f"only {join_names(their_givers)} may give to {join_names(blocked_receivers)}, "
-                "so someone there would get no gift"
-            )
-        elif receivers:
-            detail = (
-                f"{join_names(givers)} can only give to {join_names(receivers)}, "
-                "so at least one of them would have nobody to give to"
-            )
-        else:
-            detail = f"{join_names(givers)} cannot give to anyone (everyone else is excluded)"
+        detail = hall_detail(givers, receivers, blocked_receivers, their_givers)
         super().__init__(f"No valid draw exists: {detail}; remove an exclusion to fix it.")
         self.givers = list(givers)
         self.receivers = list(receivers)
@@ -144,17 +194,9 @@ class SingleLoopNotFound(DomainError):
         fallback = (
             "draw again with the any-valid-draw mode (mutual pairs and several loops allowed)"
         )
-        if closed_group:
-            text = (
-                f"No single loop through everyone is possible: {join_names(closed_group)} may only "
-                f"give among themselves, so a loop could never leave their group; {fallback}."
-            )
-        elif cut_member is not None:
-            text = (
-                f"No single loop through everyone is possible: the exclusions split the others "
-                f"into groups that only {cut_member} connects, so a loop would pass {cut_member} "
-                f"twice; {fallback}."
-            )
+        detail = loop_detail(closed_group, cut_member)
+        if detail is not None:
+            text = f"No single loop through everyone is possible: {detail}; {fallback}."
         elif proven:
             text = f"No single loop through everyone is possible with these exclusions; {fallback}."
         else:

@@ -47,6 +47,8 @@ from app.domain.errors import (
     UnknownExclusion,
     UnknownMessage,
     WrongPhase,
+    hall_detail,
+    loop_detail,
 )
 
 # --- limits ---------------------------------------------------------------------------------------
@@ -60,6 +62,10 @@ limit."""
 BUDGET_MAX_CHARS: Final = 100
 DISPLAY_NAME_MAX_CHARS: Final = 100
 REASON_MAX_CHARS: Final = 300
+SPLICE_REASON_MAX_NAMES: Final = 10
+"""A splice refusal names at most this many members (then it counts them): it goes into a direct
+message to the organiser, which must stay under Discord's 2,000 characters even with 100-character
+names."""
 MAX_PARTICIPANTS: Final = 1000
 MAX_EXCLUSIONS: Final = 5000
 AVOID_PAST_YEARS_DEFAULT: Final = 3
@@ -94,13 +100,13 @@ class JoinSeason(Command, frozen=True, kw_only=True):
 
 
 class LeaveSeason(Command, frozen=True, kw_only=True):
-    """The actor leaves. After the draw they are spliced out, or the organiser is alerted why
-    not."""
+    """The actor leaves. After the draw they are spliced out whenever the others can still be drawn
+    (`splice.splice_out`), or they stay in and the organiser is alerted why not."""
 
 
 class RemoveParticipant(Command, frozen=True, kw_only=True):
-    """The organiser (or an admin) removes someone; refused, with a reason that names no pair, if no
-    splice exists."""
+    """The organiser (or an admin) removes someone; after the draw, refused only when the others
+    cannot be drawn (as one loop, in single-loop mode), with a reason that reveals no pair."""
 
     member_id: int
 
@@ -272,8 +278,9 @@ class ParticipantSplicedIn(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class SpliceRefused(msgspec.Struct, frozen=True, kw_only=True):
-    """A member asked to leave after the draw but no splice exists; they stay in and the organiser
-    is told."""
+    """A member asked to leave after the draw but no splice exists (no valid draw of the others, or
+    no ring through them in single-loop mode, or none found within the search limit); they stay in
+    and the organiser is told `reason` (`_blocked_reason`)."""
 
     guild_id: int
     year: int
@@ -1014,25 +1021,55 @@ def _past_pairs_of(changes: tuple[tuple[int, int, int], ...]) -> list[PastPair]:
     return [PastPair(giver_id=g, receiver_id=r, year=y) for g, r, y in changes]
 
 
-def _blocked_reason(blocked: splicing.Blocked, name: str) -> str:
+def _blocked_reason(refusal: splicing.NoSplice, name: str, season: Season) -> str:
     """Why `name` cannot be spliced out, for the organiser (the `/santa remove` reply, or the alert
-    after `/santa leave`). It names nobody but the leaver and no relation of theirs ("their Santa",
-    "their giftee"): with one or two exclusions in place, "L's Santa may not give to L's giftee"
-    would let the organiser work out both. The `Blocked` code stays exact in the events."""
-    if blocked == "too_few":
+    after `/santa leave`).
+
+    Without a loop to keep, a splice is refused only when no valid draw of the others exists at
+    all; in a single loop, only when no ring through them exists (or none was found within the
+    search limit, which is said). The obstacle comes from `draw.obstacle` and depends on who would
+    remain and on the exclusions, never on the draw: the same sentence whoever gives to whom, so it
+    may name members (the draw's own refusals name them the same way) yet reveals no pair. It never
+    speaks of "their Santa" or "their giftee": with one or two exclusions in place, "L's Santa may
+    not give to L's giftee" would let the organiser work out both.
+    """
+    fix = f"remove or relax an exclusion, or keep {name} in"
+    obstacle = refusal.obstacle
+    if refusal.blocked == "too_few":
         return (
             f"without {name} only one participant would remain, and nobody can give to "
             f"themselves; keep {name} in, or close the season"
         )
-    if blocked == "loop_blocked":
-        return (
-            f"removing {name} would force a new pair that an exclusion (or the rule that the draw "
-            f"stays a single loop) forbids; remove or relax an exclusion, or keep {name} in"
+    if isinstance(obstacle, drawing.NoValidDraw):
+        detail = hall_detail(
+            [season.name(m) for m in obstacle.givers],
+            [season.name(m) for m in obstacle.receivers],
+            [season.name(m) for m in obstacle.blocked_receivers],
+            [season.name(m) for m in obstacle.their_givers],
+            max_names=SPLICE_REASON_MAX_NAMES,
         )
-    return (
-        f"removing {name} would force a new pair that an exclusion forbids; remove or relax an "
-        f"exclusion, or keep {name} in"
-    )
+        return f"without {name} no valid draw of the others exists: {detail}; {fix}"
+    if isinstance(obstacle, drawing.NoSingleLoop):
+        loop = loop_detail(
+            [season.name(m) for m in obstacle.closed_group],
+            season.name(obstacle.cut_member) if obstacle.cut_member is not None else None,
+            max_names=SPLICE_REASON_MAX_NAMES,
+        )
+        if loop is not None:
+            return (
+                f"without {name} no single loop through the remaining participants is "
+                f"possible: {loop}; {fix}"
+            )
+        if obstacle.proven:
+            return (
+                f"without {name} no single loop through the remaining participants is possible "
+                f"with these exclusions; {fix}"
+            )
+        return (
+            f"without {name} I could not find a single loop through the remaining participants "
+            f"within the search limit (one may still exist); {fix}"
+        )
+    return f"without {name} no valid draw of the others exists; {fix}"
 
 
 def _remove(
@@ -1061,8 +1098,8 @@ def _remove(
         rng=rng,
     )
     mail = _Mail(season, guild_id)
-    if isinstance(plan, str):
-        reason = _blocked_reason(plan, name)
+    if isinstance(plan, splicing.NoSplice):
+        reason = _blocked_reason(plan, name, season)
         if refuse_by_raising:
             raise CannotSplice(f"{name} cannot be taken out of the draw: {reason}.")
         alert = (

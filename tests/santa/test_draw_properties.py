@@ -243,3 +243,28 @@ def test_a_very_dense_exclusion_set_does_not_crash_the_draw() -> None:
         )
         assert isinstance(result, d.Drawn)
         assert result.assignments == allowed
+
+
+@PROPERTY
+@given(instances(), st.booleans())
+def test_the_obstacle_is_a_proof_that_depends_only_on_who_takes_part(
+    instance: tuple[list[int], set[d.Pair], dict[int, set[d.Pair]], int], loop: bool
+) -> None:
+    """`obstacle` (what a splice refusal shows the organiser) is the draw's own structural proof:
+    NoValidDraw exactly when no draw exists, a NoSingleLoop only when no ring does, and the same
+    answer whatever the order of the participants (no rng, no draw behind it)."""
+    members, exclusions, _, seed = instance
+    found = d.obstacle(members, exclusions=exclusions, single_loop=loop)
+    any_draw = find_draw(members, exclusions, loop=False) is not None
+    assert isinstance(found, d.NoValidDraw) == (not any_draw)
+    if isinstance(found, d.NoSingleLoop):
+        assert loop
+        assert found.proven
+        assert find_draw(members, exclusions, loop=True) is None
+    if found is not None:
+        result = d.draw(
+            members, exclusions=exclusions, history={}, single_loop=loop, rng=random.Random(seed)
+        )
+        assert not isinstance(result, d.Drawn)
+    shuffled = random.Random(seed).sample(members, len(members))
+    assert d.obstacle(shuffled, exclusions=exclusions, single_loop=loop) == found

@@ -25,6 +25,7 @@ from .helpers import (
     season_with,
     when,
 )
+from .oracle import all_draws
 
 ANN, BOB, CY, DEE, EVE, FAY = 2, 3, 4, 5, 6, 7
 
@@ -423,57 +424,173 @@ def test_a_loop_splice_moves_a_neighbour_when_the_direct_link_is_excluded() -> N
     assert {d.recipient_id for d in of_type(events, s.DirectMessageDue)} == set(spliced.reassigned)
 
 
-def test_organiser_is_told_why_a_removal_is_impossible_without_naming_pairs() -> None:
-    # Changed: the reason used to say "Bob's Santa may not give to Bob's giftee", which with one
-    # exclusion in place (Ann↛Cy) tells the organiser that Ann gives to Bob and Bob to Cy.
+def test_a_leaver_is_spliced_out_when_neither_neighbour_can_move() -> None:
+    # Given the ring Ann→Fay→Cy→Dee→Eve→Bob→Ann, where Bob↛Fay, Bob↛Cy and Eve↛Fay: without Ann,
+    # Bob may not give to Fay, and neither moving Bob (Eve would give to Fay) nor moving Fay (Bob
+    # would give to Cy) elsewhere in the ring is allowed
     given = [
-        *season_with(ANN, BOB, CY, single_loop=True),
-        excluded(ANN, CY),
-        drawn({ANN: BOB, BOB: CY, CY: ANN}, loop=True),
+        *season_with(ANN, BOB, CY, DEE, EVE, FAY, single_loop=True),
+        excluded(BOB, FAY),
+        excluded(BOB, CY),
+        excluded(EVE, FAY),
+        drawn({ANN: FAY, FAY: CY, CY: DEE, DEE: EVE, EVE: BOB, BOB: ANN}, loop=True),
     ]
-    with pytest.raises(e.CannotSplice) as caught:
-        when(given, cmd(s.RemoveParticipant, member_id=BOB))
-    message = caught.value.message
-    assert caught.value.code == "cannot_splice"
-    assert message == (
-        "Bob cannot be taken out of the draw: removing Bob would force a new pair that an "
-        "exclusion (or the rule that the draw stays a single loop) forbids; remove or relax an "
-        "exclusion, or keep Bob in."
-    )
-    _names_no_pair(message, leaver="Bob")
+    # When Ann leaves
+    events = when(given, cmd(s.LeaveSeason, ANN))
+    # Then she is spliced out: Fay→Cy | Dee | Eve→Bob become Fay→Cy→Eve→Bob→Dee→Fay, so only Bob,
+    # Cy and Dee get a new giftee, and Eve and Fay keep theirs. Changed: Ann used to stay in, and
+    # the organiser was told the exclusions forbade it.
+    (spliced,) = of_type(events, s.ParticipantSplicedOut)
+    assert spliced.reassigned == {BOB: DEE, CY: EVE, DEE: FAY}
+    assert of_type(events, s.ParticipantLeft)
+    assert not of_type(events, s.SpliceRefused)
+    notices = of_type(events, s.DirectMessageDue)
+    assert {n.recipient_id for n in notices} == {BOB, CY, DEE}
+    assert all(n.kind == "giftee_changed" for n in notices)
+    season = s.fold([*given, *events]).open_season
+    assert season is not None
+    assert season.assignments == {FAY: CY, CY: EVE, EVE: BOB, BOB: DEE, DEE: FAY}
+    assert is_single_loop(season.assignments)
+
+
+def test_a_leaver_is_spliced_out_by_a_chain_when_no_swap_is_allowed() -> None:
+    # Given Ann→Dee, Bob→Cy, Cy→Ann, Dee→Bob (no loop to keep) and Cy↛Dee
+    given = [
+        *season_with(ANN, BOB, CY, DEE),
+        excluded(CY, DEE),
+        drawn({ANN: DEE, BOB: CY, CY: ANN, DEE: BOB}),
+    ]
+    # When the organiser removes Ann (Cy↛Dee, and a swap would make Bob or Dee their own Santa)
+    events = when(given, cmd(s.RemoveParticipant, member_id=ANN))
+    # Then the one valid draw of the others is used
+    (spliced,) = of_type(events, s.ParticipantSplicedOut)
+    assert spliced.reassigned == {BOB: DEE, DEE: CY, CY: BOB}
+    assert {n.recipient_id for n in of_type(events, s.DirectMessageDue)} == {BOB, CY, DEE}
+
+
+def _refusals(
+    members: list[int], exclusions: list[tuple[int, int]], leaver: int, *, loop: bool
+) -> set[str]:
+    """The refusal to remove `leaver` from every valid draw of `members` (rings when `loop`)."""
+    refusals = set()
+    for receivers in all_draws(members, set(exclusions), loop=loop):
+        given = [
+            *season_with(*members, single_loop=loop),
+            *(excluded(g, r) for g, r in exclusions),
+            drawn(dict(zip(members, receivers, strict=True)), loop=loop),
+        ]
+        with pytest.raises(e.CannotSplice) as caught:
+            when(given, cmd(s.RemoveParticipant, member_id=leaver))
+        assert caught.value.code == "cannot_splice"
+        refusals.add(caught.value.message)
+    assert refusals
+    return refusals
+
+
+def _reveals_no_pair(text: str) -> None:
+    """Refusals may name members (who cannot be drawn with whom follows from the exclusions, which
+    the organiser set), but never a Santa or giftee relation."""
+    assert "Santa may not" not in text
+    assert "giftee" not in text
+    assert "their Santa" not in text
 
 
 def _names_no_pair(text: str, *, leaver: str) -> None:
+    _reveals_no_pair(text)
     for other in ("Ann", "Cy", "Dee", "Eve", "Fay"):
         if other != leaver:
             assert other not in text
-    assert "Santa may not" not in text
-    assert "giftee" not in text
+
+
+def test_organiser_is_told_why_a_removal_is_impossible_without_naming_pairs() -> None:
+    # Given Ann, Bob and Cy in a loop where Ann↛Cy
+    # When the organiser removes Bob, from any draw there could be
+    refusals = _refusals([ANN, BOB, CY], [(ANN, CY)], BOB, loop=True)
+    # Then the reason is the one the draw itself would give for Ann and Cy, and so the same
+    # whoever gives to whom. Changed: the reason used to say "Bob's Santa may not give to Bob's
+    # giftee", which with one exclusion in place (Ann↛Cy) tells the organiser that Ann gives to Bob
+    # and Bob to Cy; then it named nobody, but it was given only for some draws, not for others.
+    assert refusals == {
+        "Bob cannot be taken out of the draw: without Bob no valid draw of the others exists: Ann "
+        "cannot give to anyone (everyone else is excluded); remove or relax an exclusion, or keep "
+        "Bob in."
+    }
+    _reveals_no_pair(refusals.pop())
 
 
 def test_a_blocked_swap_is_explained_without_naming_pairs() -> None:
-    # Given Ann and Bob give to each other, Cy and Dee too, and Ann may give to neither Cy nor Dee
+    # Given Ann, Bob, Cy and Dee with no loop to keep, and Ann may give to neither Cy nor Dee
+    exclusions = [(ANN, CY), (ANN, DEE)]
+    # When the organiser removes Bob, from any draw there could be
+    refusals = _refusals([ANN, BOB, CY, DEE], exclusions, BOB, loop=False)
+    # Then the reason is the same whoever gives to whom, and says what to do
+    assert refusals == {
+        "Bob cannot be taken out of the draw: without Bob no valid draw of the others exists: Ann "
+        "cannot give to anyone (everyone else is excluded); remove or relax an exclusion, or keep "
+        "Bob in."
+    }
+    _reveals_no_pair(next(iter(refusals)))
+    # and the same reason reaches the organiser when Bob asks to leave himself
     given = [
         *season_with(ANN, BOB, CY, DEE),
-        excluded(ANN, CY),
-        excluded(ANN, DEE),
+        *(excluded(g, r) for g, r in exclusions),
         drawn({ANN: BOB, BOB: ANN, CY: DEE, DEE: CY}),
     ]
-    # When the organiser removes Bob, then the reason names only Bob and says what to do
-    with pytest.raises(e.CannotSplice) as caught:
-        when(given, cmd(s.RemoveParticipant, member_id=BOB))
-    message = caught.value.message
-    assert message == (
-        "Bob cannot be taken out of the draw: removing Bob would force a new pair that an "
-        "exclusion forbids; remove or relax an exclusion, or keep Bob in."
-    )
-    _names_no_pair(message, leaver="Bob")
-    # and the same reason reaches the organiser when Bob asks to leave himself
     events = when(given, cmd(s.LeaveSeason, BOB))
     (refused,) = of_type(events, s.SpliceRefused)
     (alert,) = of_type(events, s.DirectMessageDue)
     assert refused.reason in alert.text
-    _names_no_pair(alert.text, leaver="Bob")
+    assert refused.reason in next(iter(refusals))
+    _reveals_no_pair(alert.text)
+
+
+def test_a_removal_that_would_split_the_loop_names_the_closed_group() -> None:
+    # Given a loop of Ann, Bob, Cy, Dee and Eve where Cy and Dee may give only to each other and
+    # to Bob
+    exclusions = [(CY, ANN), (CY, EVE), (DEE, ANN), (DEE, EVE)]
+    # When the organiser removes Bob, from any ring there could be
+    refusals = _refusals([ANN, BOB, CY, DEE, EVE], exclusions, BOB, loop=True)
+    # Then the reason is the draw's own: a loop could never leave Cy and Dee
+    assert refusals == {
+        "Bob cannot be taken out of the draw: without Bob no single loop through the remaining "
+        "participants is possible: Cy and Dee may only give among themselves, so a loop could "
+        "never leave their group; remove or relax an exclusion, or keep Bob in."
+    }
+
+
+def test_a_removal_with_no_loop_left_says_so_when_no_group_explains_it() -> None:
+    # Given a loop of Ann, Bob, Cy, Dee and Eve where, without Ann, Eve may only give to Bob and
+    # only Dee may give to Cy: the others can be drawn, but never as one loop
+    exclusions = [(BOB, CY), (CY, EVE), (EVE, CY), (EVE, DEE)]
+    refusals = _refusals([ANN, BOB, CY, DEE, EVE], exclusions, ANN, loop=True)
+    assert refusals == {
+        "Ann cannot be taken out of the draw: without Ann no single loop through the remaining "
+        "participants is possible with these exclusions; remove or relax an exclusion, or keep "
+        "Ann in."
+    }
+
+
+def test_a_refusal_counts_the_members_of_a_large_group_instead_of_naming_them() -> None:
+    # Given a loop Ann→Cy→M10→…→M20→Bob→Ann where M10…M20 may give to neither Ann nor Cy
+    group = list(range(10, 21))
+    ring = [ANN, CY, *group, BOB]
+    given = [
+        *season_with(*ring, single_loop=True),
+        *(excluded(g, r) for g in group for r in (ANN, CY)),
+        drawn({g: ring[(i + 1) % len(ring)] for i, g in enumerate(ring)}, loop=True),
+    ]
+    # When Bob asks to leave
+    events = when(given, cmd(s.LeaveSeason, BOB))
+    # Then the alert counts the eleven instead of listing them, so that it fits in a DM
+    (refused,) = of_type(events, s.SpliceRefused)
+    assert refused.reason == (
+        "without Bob no single loop through the remaining participants is possible: 11 members "
+        "may only give among themselves, so a loop could never leave their group; remove or relax "
+        "an exclusion, or keep Bob in"
+    )
+    (alert,) = of_type(events, s.DirectMessageDue)
+    assert refused.reason in alert.text
+    assert len(alert.text) < 2000
 
 
 def test_a_member_whose_leave_cannot_be_spliced_stays_in_and_the_organiser_is_alerted() -> None:
@@ -490,9 +607,11 @@ def test_a_member_whose_leave_cannot_be_spliced_stays_in_and_the_organiser_is_al
     assert alert.kind == "organiser_alert"
     assert "Bob asked to leave" in alert.text
     assert refused.reason in alert.text
-    assert "Ann" not in alert.text
-    assert "Cy" not in alert.text
-    _names_no_pair(alert.text, leaver="Bob")
+    assert refused.reason == (
+        "without Bob no valid draw of the others exists: Ann cannot give to anyone (everyone else "
+        "is excluded); remove or relax an exclusion, or keep Bob in"
+    )
+    _reveals_no_pair(alert.text)
 
 
 def test_one_remaining_participant_cannot_be_a_draw() -> None:
@@ -818,3 +937,26 @@ def test_events_roundtrip_through_msgspec_json() -> None:
         data = msgspec.json.encode(event)
         assert msgspec.json.decode(data, type=type(event)) == event
     assert {cls for cls, _ in s.EVENT_TYPES} >= {type(x) for x in run.log}
+
+
+def test_refusal_sentences_count_names_beyond_the_limit() -> None:
+    many = [f"M{i}" for i in range(12)]
+    # the giver side: twelve givers with eleven receivers between them
+    assert e.hall_detail(many, many[:11], max_names=10) == (
+        "12 members can only give to 11, so at least one of them would have nobody to give to"
+    )
+    # the receiver side, when it is the shorter one
+    assert e.hall_detail(many, many[:11], many[:6], many[:5], max_names=10) == (
+        "6 members may only receive from 5, so someone there would get no gift"
+    )
+    # within the limit, the names themselves (as the draw refusal has always said)
+    assert e.hall_detail(["Ann"], [], max_names=10) == (
+        "Ann cannot give to anyone (everyone else is excluded)"
+    )
+    assert e.loop_detail(many, None, max_names=10) == (
+        "12 members may only give among themselves, so a loop could never leave their group"
+    )
+    assert e.loop_detail([], "Dee", max_names=10) == (
+        "the exclusions split the others into groups that only Dee connects, so a loop would pass "
+        "Dee twice"
+    )
