@@ -6,7 +6,9 @@ in this one run:
 
 - `state` at many positions (worst case: just before the next snapshot), in-process, including
   opening the store read-only: `state_at_position_s` is the slowest;
-- `restore` at a few positions (copy + verify of the copy), `restore_s` the slowest;
+- `restore` at a few positions (copy + verify of the copy), `restore_s` the slowest, and
+  `verify_floor_s`: the least a restore that re-verifies its copy must do here (read every event's
+  columns through sqlite3 and recompute its SHA-256 link), which bounds how fast `restore` can be;
 - `rebuild` (store read path + decode + apply, what `replay.py rebuild` runs) against a raw loop
   over the same file (sqlite3 scan, msgspec payload decode, the same projections' apply):
   `ratio_rebuild_vs_raw` = rebuild events/s / raw events/s, best of three each.
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import io
 import math
 import random
@@ -35,6 +38,7 @@ from app.replaytool.generate import GenSpec, generate_log
 from app.replaytool.replaying import fold_all, paused_gc
 from app.replaytool.wiring import app_projections, app_registry
 from eventstore import EventRegistry, EventStore, Projection, RecordedEvent
+from eventstore.hashing import GENESIS, encode_canonical
 
 COLUMNS = (
     "position, stream_id, version, type, schema_version, event_id, recorded_at, "
@@ -67,6 +71,23 @@ def run_cli(*argv: str) -> str:
     if code != 0:
         raise SystemExit(f"replay {argv[0]} failed: {sink.getvalue()}")
     return sink.getvalue()
+
+
+def verify_floor_s(path: Path) -> float:
+    """What any restore that re-verifies its copy must at least do here: read every event's columns
+    through sqlite3 and recompute its SHA-256 link (no head, version or time checks, no copy)."""
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        started = time.perf_counter()
+        sha256 = hashlib.sha256
+        prev = GENESIS
+        cur = con.execute(f"SELECT {COLUMNS}, head FROM events ORDER BY position")
+        while rows := cur.fetchmany(5000):
+            for row in rows:
+                prev = sha256(prev + encode_canonical(row[:10])).digest()
+        return time.perf_counter() - started
+    finally:
+        con.close()
 
 
 def raw_rate(path: Path, projections: Sequence[Projection[Any]], registry: EventRegistry) -> float:
@@ -158,6 +179,7 @@ def main(argv: list[str]) -> int:
             worst_restore = max(worst_restore, seconds)
             out.unlink()
         print(f"restore_s: {worst_restore:.3f}")
+        print(f"verify_floor_s: {min(verify_floor_s(path) for _ in range(3)):.3f}")
 
         projections = app_projections()
         raw = max(raw_rate(path, projections, app_registry()) for _ in range(3))
