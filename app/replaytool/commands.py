@@ -354,10 +354,11 @@ async def run_restore(args: argparse.Namespace, console: Console) -> int:
         f"recorded {render.when(last.recorded_at)}) to {out}: verified "
         f"(copy {copied_s:.2f} s by {method}, verify {verify_s:.2f} s)"
     )
-    console.print(
-        f"left out: {head - position} later events (positions {position + 1}..{head}); "
-        f"{db} is unchanged"
-    )
+    if head > position:
+        left_out = f"{head - position} later events (positions {position + 1}..{head})"
+    else:
+        left_out = "nothing (that point is the end of the log)"
+    console.print(f"left out: {left_out}; {db} is unchanged")
     if unsettled:
         console.print(
             f"note: {unsettled} direct message(s) were due and not yet settled at that point; a bot "

@@ -133,3 +133,12 @@ def test_verify_and_restore_from_another_directory(generated: GeneratedLog, tmp_
     )
     assert run.returncode == 0, run.stderr
     assert (tmp_path / "r.db").exists()
+
+
+def test_restore_at_the_end_says_nothing_was_left_out(
+    generated: GeneratedLog, tmp_path: Path
+) -> None:
+    at = str(generated.event_count)
+    run = replay("restore", "--db", generated.path, "--at", at, "--out", "r.db", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert "left out: nothing (that point is the end of the log)" in run.stdout
