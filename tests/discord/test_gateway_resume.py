@@ -246,6 +246,9 @@ async def test_an_invalid_session_makes_the_bot_identify_anew_and_keep_working(
     assert fresh.identify is not None
     assert fresh.session is not None
     assert fresh.session.session_id != first.session.session_id
+    report = await answer(fake, payload)
+    assert "Gateway: connected; 1 disconnection since start, the last " in report, report
+    assert "(0 resumed, 1 new session)." in report, report
     assert await answered_once(fake, payload)
     # The new READY did not restart the lightbulb client: no application lookup, no command sync.
     later = fake.requests[rest_calls:]
@@ -278,8 +281,7 @@ async def test_health_stays_truthful_across_a_reconnect(
     fake: FakeDiscord, santa_bot: GatewayRunner, app: App
 ) -> None:
     """`/admin health` reports uptime, the store, the DM dispatcher and the last measured gateway
-    latency; it has no line for the connection itself (it cannot be asked while disconnected).
-    Asked while the bot was disconnected, it is answered after the resume, and a reconnect has
+    latency, and counts disconnections and how they ended (resumed or a new session). Asked while the bot was disconnected, it is answered after the resume, and a reconnect has
     stopped neither the DM dispatcher nor the read models."""
     await ask(fake, santa(fake, ORGANISER, "santa start", {"year": 2026}))
     await fake.wait_for(lambda: fake.connections[0].heartbeats > 0)
@@ -299,3 +301,5 @@ async def test_health_stays_truthful_across_a_reconnect(
         assert "Gateway latency:" in report, report
         assert "PROBLEM" not in report, report
     assert "Gateway latency: not measured yet." not in after
+    assert "Gateway: connected; 1 disconnection since start, the last " in after, after
+    assert "(1 resumed, 0 new sessions)." in after, after

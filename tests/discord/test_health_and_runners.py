@@ -24,6 +24,7 @@ from app.adapters.discord import (
     run_serve,
 )
 from app.adapters.discord.commands.admin import format_duration, health_report
+from app.adapters.discord.gateway_watch import GatewayWatch
 from tests.discord.conftest import ManualClock, settings_for
 from tests.fakes.discord import MANAGE_GUILD, FakeDiscord, Signer, fake_token, slash_command
 from tests.fakes.outbox import MemoryOutbox
@@ -85,6 +86,25 @@ async def test_health_before_the_first_heartbeat_says_latency_is_unknown(
     reply = await health_report(BotServices(clock=clock), runtime)
 
     assert reply.text.splitlines()[-1] == "Gateway latency: not measured yet."
+
+
+async def test_health_counts_gateway_disconnections_and_how_they_ended(
+    clock: ManualClock,
+) -> None:
+    """The event path (hikari's shard events) is covered end to end in test_gateway_resume."""
+    watch = GatewayWatch(clock, sessions=1, connected=True)
+    runtime = BotRuntime(mode="gateway", started_at=clock(), latency=lambda: 0.05, gateway=watch)
+    reply = await health_report(BotServices(clock=clock), runtime)
+    assert reply.text.splitlines()[-1] == "Gateway: connected, no disconnection since start."
+
+    watch.disconnections, watch.resumes, watch.sessions = 3, 2, 2
+    watch.last_disconnection_at = clock() - 125
+    reply = await health_report(BotServices(clock=clock), runtime)
+    assert reply.text.splitlines()[-1] == (
+        "Gateway: connected; 3 disconnections since start, the last 2m 05s ago "
+        "(2 resumed, 1 new session)."
+    )
+    assert "PROBLEM" not in reply.text  # hikari reconnects by itself: news, not a problem
 
 
 async def test_run_serve_answers_until_sigterm_then_stops(

@@ -17,6 +17,7 @@ import lightbulb
 
 from app.adapters.discord.commands import admin
 from app.adapters.discord.errors import make_error_handler
+from app.adapters.discord.gateway_watch import GatewayWatch
 from app.adapters.discord.hooks import once_per_interaction, option_limits, register_hook_state
 from app.adapters.discord.services import BotRuntime, BotServices
 from app.settings import Settings
@@ -76,8 +77,13 @@ async def build_gateway_bot(
     client = lightbulb.client_from_app(
         bot, default_enabled_guilds=settings.guild_ids, hooks=list(CLIENT_HOOKS)
     )
+    watch = GatewayWatch(services.clock)
+    watch.subscribe(bot)
     runtime = BotRuntime(
-        mode="gateway", started_at=services.clock(), latency=lambda: bot.heartbeat_latency
+        mode="gateway",
+        started_at=services.clock(),
+        latency=lambda: bot.heartbeat_latency,
+        gateway=watch,
     )
     await _configure(client, services, runtime, loaders)
     bot.subscribe(hikari.StartedEvent, client.start)

@@ -15,6 +15,7 @@ from typing import Literal, Protocol
 import msgspec
 
 from app.adapters.discord.dispatcher import DispatcherStatus, Outbox
+from app.adapters.discord.gateway_watch import GatewayWatch
 
 
 class Reply(msgspec.Struct, frozen=True, kw_only=True):
@@ -56,10 +57,11 @@ class BotServices:
 
 @dataclass(slots=True, kw_only=True)
 class BotRuntime:
-    """Facts about the running bot that only the adapter knows (mode, start time, latency, and the
-    DM dispatcher's liveness once the runner has started one)."""
+    """Facts about the running bot that only the adapter knows (mode, start time, latency, the
+    gateway's disconnections, and the DM dispatcher's liveness once the runner has started one)."""
 
     mode: Literal["gateway", "http"]
     started_at: float
     latency: Callable[[], float | None] = field(default=lambda: None)
     dispatcher: Callable[[], DispatcherStatus | None] = field(default=lambda: None)
+    gateway: GatewayWatch | None = None

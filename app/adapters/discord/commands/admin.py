@@ -79,6 +79,8 @@ async def health_report(
             lines.append("Gateway latency: not measured yet.")
         else:
             lines.append(f"Gateway latency: {latency * 1000:.0f} ms.")
+        if runtime.gateway is not None:
+            lines.append(runtime.gateway.line(format_duration))
     return Reply(text="\n".join(lines), ephemeral=True)
 
 
