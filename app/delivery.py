@@ -22,7 +22,13 @@ def delivery_key(message_id: str) -> str:
 
 
 async def record_delivery(
-    app: App, *, guild_id: int, message_id: str, delivered: bool, reason: str = ""
+    app: App,
+    *,
+    guild_id: int,
+    message_id: str,
+    delivered: bool,
+    reason: str = "",
+    discord_message_id: int | None = None,
 ) -> None:
     """Record that `message_id` was delivered, or not (`reason` reads in the organiser's alert)."""
     await app.santa(
@@ -32,6 +38,7 @@ async def record_delivery(
             message_id=message_id,
             delivered=delivered,
             reason=reason,
+            discord_message_id=discord_message_id,
         ),
         idempotency_key=delivery_key(message_id),
     )

@@ -162,6 +162,8 @@ class RecordDeliveryOutcome(Command, frozen=True, kw_only=True):
     message_id: str
     delivered: bool
     reason: str = ""
+    discord_message_id: int | None = None
+    """Discord's id for the message that went out (None from the console, which sends nothing)."""
 
 
 SantaCommand = (
@@ -308,6 +310,9 @@ class DirectMessageDue(msgspec.Struct, frozen=True, kw_only=True):
 class DirectMessageDelivered(msgspec.Struct, frozen=True, kw_only=True):
     guild_id: int
     message_id: str
+    discord_message_id: int | None = None
+    """Which Discord message carried it, for audits (absent in events recorded before it was kept:
+    an optional field with a default, so version 1 payloads decode unchanged)."""
 
 
 class DirectMessageFailed(msgspec.Struct, frozen=True, kw_only=True):
@@ -893,7 +898,13 @@ def _record_outcome(c: RecordDeliveryOutcome, state: SantaState) -> list[SantaEv
         if message.status != "due":
             return []  # already recorded: a retried dispatcher must not record or alert twice
         if c.delivered:
-            return [DirectMessageDelivered(guild_id=c.guild_id, message_id=c.message_id)]
+            return [
+                DirectMessageDelivered(
+                    guild_id=c.guild_id,
+                    message_id=c.message_id,
+                    discord_message_id=c.discord_message_id,
+                )
+            ]
         reason = (c.reason.strip() or "unknown reason")[:REASON_MAX_CHARS]
         events: list[SantaEvent] = [
             DirectMessageFailed(guild_id=c.guild_id, message_id=c.message_id, reason=reason)

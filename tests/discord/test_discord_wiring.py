@@ -107,6 +107,13 @@ async def test_a_draw_over_the_gateway_delivers_every_dm_once_and_reports_closed
     assert types["santa.DirectMessageDelivered"] == 4
     assert types["santa.DirectMessageFailed"] == 1
     assert "failed 1" in status
+    # Each delivery names the Discord message that carried it (for audits).
+    delivered = [
+        rec.event.discord_message_id
+        async for rec in app.store.read_all()
+        if rec.type == "santa.DirectMessageDelivered"
+    ]
+    assert sorted(delivered) == sorted(int(m["id"]) for m in fake.all_messages())
 
 
 class _HoldFirstRecord:

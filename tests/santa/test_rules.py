@@ -8,6 +8,7 @@ import pytest
 from app.domain import errors as e
 from app.domain import santa as s
 from app.domain.draw import is_single_loop, is_valid_assignment
+from app.events import app_registry
 
 from .helpers import (
     ADMIN,
@@ -781,6 +782,29 @@ def test_delivery_is_recorded_once() -> None:
         s.DirectMessageDelivered(guild_id=GUILD, message_id=notices[0].message_id)
     ]
     assert run.do(outcome) == []  # a dispatcher retrying after a crash records nothing twice
+
+
+def test_delivery_keeps_the_discord_message_id() -> None:
+    run, notices = _with_notices()
+    outcome = cmd(
+        s.RecordDeliveryOutcome,
+        0,
+        message_id=notices[0].message_id,
+        delivered=True,
+        discord_message_id=1234567890123,
+    )
+    assert run.do(outcome) == [
+        s.DirectMessageDelivered(
+            guild_id=GUILD, message_id=notices[0].message_id, discord_message_id=1234567890123
+        )
+    ]
+
+
+def test_deliveries_recorded_before_the_discord_id_was_kept_still_decode() -> None:
+    old = msgspec.json.encode({"guild_id": GUILD, "message_id": "santa:1:2026:dm1"})
+    event = app_registry().decoder("santa.DirectMessageDelivered", 1)(old)
+    assert event == s.DirectMessageDelivered(guild_id=GUILD, message_id="santa:1:2026:dm1")
+    assert event.discord_message_id is None
 
 
 def test_failed_draw_notice_alerts_the_organiser_without_naming_the_giftee() -> None:

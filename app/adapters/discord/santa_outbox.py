@@ -60,7 +60,7 @@ class SantaOutbox:
             )
 
     async def record_delivered(self, message: OutboundMessage, discord_message_id: int) -> None:
-        await self._record(message, delivered=True, reason="")
+        await self._record(message, delivered=True, reason="", discord_id=discord_message_id)
 
     async def record_failed(
         self, message: OutboundMessage, reason: FailureReason, detail: str
@@ -69,7 +69,14 @@ class SantaOutbox:
         # words follow for the audit trail.
         await self._record(message, delivered=False, reason=f"{reason.value}: {detail}")
 
-    async def _record(self, message: OutboundMessage, *, delivered: bool, reason: str) -> None:
+    async def _record(
+        self,
+        message: OutboundMessage,
+        *,
+        delivered: bool,
+        reason: str,
+        discord_id: int | None = None,
+    ) -> None:
         guild_id = self._guild_of.get(message.message_id)
         if guild_id is None:
             pending = self._pending().get(message.message_id)
@@ -82,5 +89,6 @@ class SantaOutbox:
             message_id=message.message_id,
             delivered=delivered,
             reason=reason,
+            discord_message_id=discord_id,
         )
         self._guild_of.pop(message.message_id, None)
