@@ -66,8 +66,9 @@ def verify_connection(con: sqlite3.Connection) -> VerifyResult:
     """Recompute the chain fast; on any problem, rescan exactly to name the first bad position.
 
     The fast pass checks the same invariants as `verify_exact` (positions, versions, event ids, the
-    chain, then times and heads in bulk per chunk) and about twice as fast; a damaged log is rare
-    enough that finding *where* can afford the exact row-by-row scan from the start.
+    chain, then times and heads in bulk per chunk) in less time (4.7 s instead of 5.6 s for a
+    million events here; reading the rows alone takes 2.4 s); a damaged log is rare enough that
+    finding *where* can afford the exact row-by-row scan from the start.
     """
     expected_pos = 1
     prev = GENESIS

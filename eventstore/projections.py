@@ -2,10 +2,9 @@
 
 Snapshots are a cache: a snapshot stored at position p is the msgspec-MessagePack encoding of the
 state after applying exactly the events at positions <= p, stored zlib-compressed behind a ``z``
-marker byte (see `pack_snapshot`). Loading the newest one at or before a
-target and replaying the rest gives the same state as replaying from the start, only faster; a
-snapshot that no longer decodes (the state type changed without renaming the projection) is ignored,
-never trusted.
+marker byte (see `pack_snapshot`). Loading the newest one at or before a target and replaying the
+rest gives the same state as replaying from the start, only faster; a snapshot that no longer
+decodes (the state type changed without renaming the projection) is ignored, never trusted.
 """
 
 from __future__ import annotations
