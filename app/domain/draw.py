@@ -25,7 +25,8 @@ Single loop (one ring through everyone, hence no mutual pair when n >= 3) is a d
 cycle, NP-complete in general. In order (`_sample_loop`):
 1. Proofs that no ring exists, cheap and named in the refusal (`obstacle` runs the same ones): a
    closed group (the allowed graph is not strongly connected); up to `ARTICULATION_MAX_N` members, a
-   cut member.
+   cut member; a forced loop (links the exclusions force, because the giver may give to nobody else
+   or nobody else may give to the receiver, closing a loop that leaves someone out).
 2. Rejection over random rings: uniform over rings.
 3. Exhaustive enumeration for n <= `ENUMERATION_MAX_N`: uniform, or a proof that no ring exists.
 4. A search, which returns the first ring it finds (not uniform):
@@ -171,6 +172,10 @@ class NoSingleLoop:
     """when proven this way: members who may only give among themselves (no way out of the group)"""
     cut_member: int | None = None
     """when proven this way: the member every ring would have to pass twice"""
+    forced_loop: tuple[int, ...] = ()
+    """when proven this way: members, in order, each of whose links to the next is forced (the
+    giver may give to nobody else, or nobody else may give to the receiver), closing a loop that
+    leaves the others out"""
 
 
 DrawOutcome = Drawn | NoValidDraw | NoSingleLoop
@@ -254,6 +259,7 @@ def draw(
         work=spent,
         closed_group=tuple(sorted(ids[i] for i in last_failure.closed_group)),
         cut_member=ids[last_failure.cut_member] if last_failure.cut_member is not None else None,
+        forced_loop=_from_smallest([ids[i] for i in last_failure.forced_loop]),
     )
 
 
@@ -262,9 +268,9 @@ def obstacle(
 ) -> NoValidDraw | NoSingleLoop | None:
     """Why no draw (a single loop when `single_loop`) of `participants` can exist, when one of the
     structural checks `draw` runs first proves it: a Hall witness (`NoValidDraw`), else, for a
-    single loop, a closed group or (up to `ARTICULATION_MAX_N` participants) a cut member
-    (`NoSingleLoop`, proven). None when they find nothing, which for a single loop does not mean
-    that a ring exists.
+    single loop, a closed group, (up to `ARTICULATION_MAX_N` participants) a cut member, or a
+    forced loop (`NoSingleLoop`, proven). None when they find nothing, which for a single loop does
+    not mean that a ring exists.
 
     Deterministic, and a function of who takes part and the exclusions alone (no rng, no draw): a
     caller may show the result to someone who must learn nothing about an existing draw.
@@ -296,7 +302,19 @@ def obstacle(
         cut = _cut_vertex(n, hard)
         if cut is not None:
             return NoSingleLoop(proven=True, cut_member=ids[cut])
+    forced = _forced_loop(n, hard)
+    if forced is not None:
+        return NoSingleLoop(proven=True, forced_loop=_from_smallest([ids[i] for i in forced]))
     return None
+
+
+def _from_smallest(loop: Sequence[int]) -> tuple[int, ...]:
+    """The same loop, starting at its smallest member (one way to write it, whatever the order of
+    discovery)."""
+    if not loop:
+        return ()
+    k = loop.index(min(loop))
+    return (*loop[k:], *loop[:k])
 
 
 def _no_valid_draw(
@@ -532,6 +550,9 @@ def _sample_loop(
         cut = _cut_vertex(n, forbidden)
         if cut is not None:
             return NoSingleLoop(proven=True, cut_member=cut)
+    forced = _forced_loop(n, forbidden)
+    if forced is not None:
+        return NoSingleLoop(proven=True, forced_loop=tuple(forced))
     grant = meter.grant(meter.rejection, last_level)
     if _rejection_affordable(n, forbidden, grant):
         ring, used = _reject_rings(n, forbidden, rng, grant)
@@ -575,6 +596,44 @@ def _ring_certain(n: int, forbidden: Sequence[set[int]]) -> bool:
         for r in forbidden[g]:
             receivable[r] -= 1
     return all(n - len(forbidden[v]) + receivable[v] >= n for v in range(n))
+
+
+def _forced_loop(n: int, forbidden: Sequence[set[int]]) -> list[int] | None:
+    """Links forced by the exclusions alone, g→r where g may give only to r or only g may give to
+    r, when they close a loop that leaves someone out (no ring then: every ring takes every forced
+    link). Members in loop order. Assumes a perfect matching exists, so no member has two forced
+    giftees or two forced Santas; if one does anyway, nothing is claimed."""
+    santas = [n] * n
+    for g in range(n):
+        for r in forbidden[g]:
+            santas[r] -= 1
+    forced = [-1] * n
+    forced_into = [False] * n
+    for g in range(n):
+        if len(forbidden[g]) == n - 1:
+            r = next(r for r in range(n) if r not in forbidden[g])
+            forced[g] = r
+            forced_into[r] = True
+    for r in range(n):
+        if santas[r] == 1 and not forced_into[r]:
+            g = next(g for g in range(n) if r not in forbidden[g])
+            if forced[g] != -1:
+                return None
+            forced[g] = r
+            forced_into[r] = True
+    done = [False] * n
+    for start in range(n):
+        path: list[int] = []
+        v = start
+        while v != -1 and not done[v]:
+            done[v] = True
+            path.append(v)
+            v = forced[v]
+        if v != -1 and v in path:
+            loop = path[path.index(v) :]
+            if len(loop) < n:
+                return loop
+    return None
 
 
 def _closed_group(n: int, forbidden: Sequence[set[int]]) -> list[int] | None:

@@ -15,7 +15,7 @@ from app.domain import draw as d
 from app.domain import errors as e
 from app.domain import ring
 
-from .oracle import find_draw
+from .oracle import find_draw, is_forced_loop
 from .test_draw_properties import check_loop
 
 PROPERTY = settings(
@@ -198,3 +198,37 @@ def test_a_group_entered_only_where_it_must_be_left_is_proven_ringless(size: int
     assert result == d.NoSingleLoop(proven=True)
     message = e.SingleLoopNotFound(proven=True).message
     assert message.startswith("No single loop through everyone is possible with these exclusions")
+
+
+def test_links_forced_into_a_loop_of_their_own_are_named() -> None:
+    # Given 1 may give only to 2, only 2 may give to 3, and 3 may give only to 1
+    members = [1, 2, 3, 4, 5]
+    exclusions = {(1, 3), (1, 4), (1, 5), (4, 3), (5, 3), (3, 2), (3, 4), (3, 5)}
+    assert find_draw(members, exclusions, loop=False) is not None  # 1→2→3→1 with 4⇄5
+    # When drawing a single loop, then the forced loop is the reason, from either entry point
+    result = d.draw(
+        members, exclusions=exclusions, history={}, single_loop=True, rng=random.Random(2)
+    )
+    assert isinstance(result, d.NoSingleLoop)
+    assert result.proven
+    assert result.forced_loop == (1, 2, 3)
+    assert is_forced_loop(result.forced_loop, members, exclusions)
+    assert d.obstacle(members, exclusions=exclusions, single_loop=True) == d.NoSingleLoop(
+        proven=True, forced_loop=(1, 2, 3)
+    )
+
+
+@pytest.mark.parametrize("max_names", [None, 2])
+def test_a_forced_loop_sentence_names_or_counts_its_members(max_names: int | None) -> None:
+    detail = e.loop_detail([], None, ["Ann", "Bob", "Cy"], max_names=max_names)
+    why = "at each step the giver may give to nobody else or nobody else may give to the next"
+    if max_names is None:
+        assert detail == (
+            f"the exclusions force Ann → Bob → Cy → Ann ({why}), so it would close before "
+            "reaching the others"
+        )
+    else:
+        assert detail == (
+            f"the exclusions force 3 members into a loop of their own ({why}), so it would close "
+            "before reaching the others"
+        )
