@@ -9,6 +9,9 @@ Two families of seeded instances, drawn through `draw.draw` (single loop, no his
   exists, so an unproven answer on a ring-free instance can be told apart from a miss.
 - planted: a random ring through everyone, then k - 1 extra random receivers each: a ring exists
   by construction, so anything but a drawn ring is a miss.
+- grouped (the known weak spot): members who may give to about a third of their own group of 20
+  or 25, plus a few dozen random links between groups. Whether a ring exists is unknown at this
+  size; "search_limit" answers are what to watch.
 
 For each family it prints the answers by kind, the misses (planted: not drawn; random: a ring
 exists yet none came back) and the worst and median time of one draw, then the two
@@ -38,6 +41,7 @@ class Instance:
     family: str
     n: int
     k: int
+    """allowed receivers each; for "grouped", links between groups"""
     seed: int
     members: list[int]
     exclusions: set[d.Pair]
@@ -66,6 +70,27 @@ def planted_instance(n: int, k: int, seed: int) -> Instance:
         others = [m for m in members if m != g and m not in allowed[g]]
         allowed[g] |= set(rng.sample(others, min(k - 1, len(others))))
     return Instance("planted", n, k, seed, members, _exclusions(members, allowed), planted=True)
+
+
+GROUP_SHAPES = ((5, 20, 12), (8, 25, 30), (8, 25, 40), (10, 20, 40))
+"""(groups, members per group, links between groups)"""
+
+
+def grouped_instance(shape: tuple[int, int, int], seed: int) -> Instance:
+    groups, size, links = shape
+    rng = random.Random(f"grouped-{groups}-{size}-{links}-{seed}")
+    n = groups * size
+    members = list(range(1, n + 1))
+    group = {m: (m - 1) // size for m in members}
+    allowed = {
+        g: {r for r in members if r != g and group[r] == group[g] and rng.random() < 0.35}
+        for g in members
+    }
+    for _ in range(links):
+        g, r = rng.choice(members), rng.choice(members)
+        if group[g] != group[r]:
+            allowed[g].add(r)
+    return Instance("grouped", n, links, seed, members, _exclusions(members, allowed), False)
 
 
 def ring_sparse_instances() -> list[Instance]:
@@ -183,9 +208,13 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--quick", action="store_true", help="2 instances per cell")
     args = parser.parse_args(argv)
     per_cell = 2 if args.quick else args.per_cell
-    rows: dict[str, list[tuple[Instance, Timed]]] = {"random": [], "planted": []}
+    rows: dict[str, list[tuple[Instance, Timed]]] = {"random": [], "planted": [], "grouped": []}
     for inst in stress_instances(per_cell):
         rows[inst.family].append((inst, run_one(inst, seed=inst.seed)))
+    for shape in GROUP_SHAPES:
+        for seed in range(5 * per_cell):
+            inst = grouped_instance(shape, seed)
+            rows["grouped"].append((inst, run_one(inst, seed=seed)))
     for family, family_rows in rows.items():
         report(family, family_rows)
     for line in ring_sparse_lines():
