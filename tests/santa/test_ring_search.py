@@ -5,7 +5,6 @@ sparse groups where the old randomized depth-first search ran out."""
 from __future__ import annotations
 
 import random
-import time
 
 import pytest
 from hypothesis import HealthCheck, event, given, settings
@@ -136,7 +135,8 @@ constraint search, the draw ended "not found within the search limit" on 24 of t
 
 
 def test_sparse_groups_with_a_ring_always_get_one_within_the_budget() -> None:
-    started = time.perf_counter()
+    """The default work budget suffices for each (how fast is `bench.draw`'s business:
+    `ring_sparse_worst_s`, never a timed assertion here)."""
     for n, k, seed in HARD_PLANTED:
         members, exclusions = planted(n, k, seed)
         result = d.draw(
@@ -146,7 +146,6 @@ def test_sparse_groups_with_a_ring_always_get_one_within_the_budget() -> None:
         assert d.is_single_loop(result.assignments)
         assert not set(result.assignments.items()) & exclusions
         assert result.algorithm == d.ALGO_LOOP_CONSTRAINT_SEARCH
-    assert time.perf_counter() - started < 2.0
 
 
 def test_the_search_is_deterministic_given_the_rng() -> None:
