@@ -3,6 +3,11 @@
 Times the whole decider call (`decide(DrawAssignments)`: draw, history relaxation check, 1,000
 rendered draw notices), in both modes, with seeded RNGs so runs are comparable. The last line is the
 slower of the two modes' medians: `draw_1000_s: X`. Run: `python -m bench.draw [runs]`.
+
+First, in the same run, the hard single-loop regime (`bench.ring`): 48 seeded instances of 30 to
+200 members who may each give to only 2 to 4 others, a ring planted in each, drawn through
+`draw.draw`: `ring_sparse_worst_s: X` (the slowest instance, median of three runs) and
+`ring_sparse_found: A/B` (rings found; anything below B/B is a miss, since each has one).
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import time
 from datetime import UTC, datetime
 
 from app.domain import santa as s
+from bench.ring import ring_sparse_lines
 
 GUILD = 1
 ORGANISER = 1
@@ -82,6 +88,8 @@ def _time_draw(state: s.SantaState, seed: int) -> tuple[float, s.AssignmentsDraw
 
 def main(argv: list[str]) -> int:
     runs = int(argv[0]) if argv else 5
+    for line in ring_sparse_lines():
+        print(line)
     medians = []
     for single_loop in (False, True):
         mode = "single_loop" if single_loop else "any_valid"

@@ -72,11 +72,15 @@ def hall_detail(
 
 
 def loop_detail(
-    closed_group: Sequence[str], cut_member: str | None, *, max_names: int | None = None
+    closed_group: Sequence[str],
+    cut_member: str | None,
+    forced_loop: Sequence[str] = (),
+    *,
+    max_names: int | None = None,
 ) -> str | None:
     """Why no single loop exists, when `draw.NoSingleLoop` names a structural proof; None when it
     does not. Shared by the draw refusal and the splice refusal; beyond `max_names` names the
-    group is counted instead."""
+    group (or the forced loop) is counted instead."""
     if closed_group and max_names is not None and len(closed_group) > max_names:
         return (
             f"{len(closed_group)} members may only give among themselves, so a loop could never "
@@ -92,6 +96,15 @@ def loop_detail(
             f"the exclusions split the others into groups that only {cut_member} connects, so a "
             f"loop would pass {cut_member} twice"
         )
+    if forced_loop:
+        why = "at each step the giver may give to nobody else or nobody else may give to the next"
+        if max_names is not None and len(forced_loop) > max_names:
+            return (
+                f"the exclusions force {len(forced_loop)} members into a loop of their own ({why}), "
+                "so it would close before reaching the others"
+            )
+        chain = " → ".join([*forced_loop, forced_loop[0]])
+        return f"the exclusions force {chain} ({why}), so it would close before reaching the others"
     return None
 
 
@@ -189,12 +202,16 @@ class SingleLoopNotFound(DomainError):
     code = "single_loop_not_found"
 
     def __init__(
-        self, proven: bool, closed_group: Sequence[str] = (), cut_member: str | None = None
+        self,
+        proven: bool,
+        closed_group: Sequence[str] = (),
+        cut_member: str | None = None,
+        forced_loop: Sequence[str] = (),
     ) -> None:
         fallback = (
             "draw again with the any-valid-draw mode (mutual pairs and several loops allowed)"
         )
-        detail = loop_detail(closed_group, cut_member)
+        detail = loop_detail(closed_group, cut_member, forced_loop)
         if detail is not None:
             text = f"No single loop through everyone is possible: {detail}; {fallback}."
         elif proven:

@@ -808,6 +808,7 @@ def _draw(c: DrawAssignments, state: SantaState, rng: random.Random) -> list[San
             proven=outcome.proven,
             closed_group=[season.name(m) for m in outcome.closed_group],
             cut_member=season.name(outcome.cut_member) if outcome.cut_member is not None else None,
+            forced_loop=[season.name(m) for m in outcome.forced_loop],
         )
     events: list[SantaEvent] = [
         AssignmentsDrawn(
@@ -1064,6 +1065,7 @@ def _blocked_reason(refusal: splicing.NoSplice, name: str, season: Season) -> st
         loop = loop_detail(
             [season.name(m) for m in obstacle.closed_group],
             season.name(obstacle.cut_member) if obstacle.cut_member is not None else None,
+            [season.name(m) for m in obstacle.forced_loop],
             max_names=SPLICE_REASON_MAX_NAMES,
         )
         if loop is not None:

@@ -9,9 +9,9 @@ injected). See `_pick`.
 
 A leaver is spliced out whenever a valid draw of the others exists (a single loop if the season was
 drawn as one). A refusal says why, about the others and the exclusions alone, never about the
-draw: a Hall witness or, for a loop, a closed group or cut member (`draw.obstacle`); else that an
-exhaustive search found no ring; else, for large hard cases only, that none was found within the
-search limit. The search for the plan, in order (`splice_out`):
+draw: a Hall witness or, for a loop, a closed group, cut member or forced loop (`draw.obstacle`);
+else that an exhaustive search found no ring; else, for large hard cases only, that none was found
+within the search limit. The search for the plan, in order (`splice_out`):
 
 1. The cheap plans, all of them: A→B alone; in a single loop every plan changing three givers
    (the ring minus the leaver is a path B…A; cut it into three runs and reconnect them the one

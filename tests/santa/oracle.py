@@ -84,3 +84,21 @@ def _one_cycle(draw: dict[int, int]) -> bool:
     while node != start:
         node, steps = draw[node], steps + 1
     return steps == len(draw)
+
+
+def is_forced_loop(loop: tuple[int, ...], members: list[int], forbidden: Collection[Pair]) -> bool:
+    """A loop written from its smallest member, leaving someone out, each of whose links is forced:
+    its giver may give to nobody else, or nobody else may give to its receiver. Every ring would
+    take every such link, so none can exist."""
+
+    def allowed(g: int, r: int) -> bool:
+        return g != r and (g, r) not in forbidden
+
+    if not loop or loop[0] != min(loop) or not len(set(loop)) == len(loop) < len(members):
+        return False
+    for g, r in zip(loop, loop[1:] + loop[:1], strict=True):
+        only_giftee = all(not allowed(g, x) for x in members if x != r)
+        only_santa = all(not allowed(x, r) for x in members if x != g)
+        if not allowed(g, r) or not (only_giftee or only_santa):
+            return False
+    return True

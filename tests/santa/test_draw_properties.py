@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from app.domain import draw as d
 
-from .oracle import find_draw
+from .oracle import find_draw, is_forced_loop
 
 PROPERTY = settings(
     max_examples=150,
@@ -185,6 +185,8 @@ def assert_loop_proof(result: d.NoSingleLoop, members: list[int], exclusions: se
                     seen.add(v)
                     queue.append(v)
         assert seen != set(rest), "removing the cut member must split the others"
+    if result.forced_loop:
+        assert is_forced_loop(result.forced_loop, members, exclusions)
 
 
 TINY = d.Budget(

@@ -375,6 +375,28 @@ def test_no_single_loop_names_the_member_a_loop_would_pass_twice() -> None:
     assert is_valid_assignment(result.assignments, [ANN, BOB, CY, DEE, EVE])
 
 
+def test_no_single_loop_names_links_forced_into_a_loop_of_their_own() -> None:
+    # Given Ann may give only to Bob, only Bob may give to Cy, and Cy may give only to Ann
+    given = [
+        *season_with(ANN, BOB, CY, DEE, EVE, single_loop=True),
+        *(excluded(ANN, other) for other in (CY, DEE, EVE)),
+        *(excluded(other, CY) for other in (DEE, EVE)),
+        *(excluded(CY, other) for other in (BOB, DEE, EVE)),
+    ]
+    # When drawing, then the refusal names the loop the exclusions force
+    with pytest.raises(e.SingleLoopNotFound) as caught:
+        when(given, cmd(s.DrawAssignments))
+    assert caught.value.proven
+    assert caught.value.message == (
+        "No single loop through everyone is possible: the exclusions force Ann → Bob → Cy → Ann "
+        "(at each step the giver may give to nobody else or nobody else may give to the next), "
+        "so it would close before reaching the others; draw again with the any-valid-draw mode "
+        "(mutual pairs and several loops allowed)."
+    )
+    (result,) = of_type(when(given, cmd(s.DrawAssignments, any_valid=True)), s.AssignmentsDrawn)
+    assert result.assignments == {ANN: BOB, BOB: CY, CY: ANN, DEE: EVE, EVE: DEE}
+
+
 def test_two_participants_single_loop_is_a_to_b_to_a() -> None:
     events = when(season_with(ANN, BOB, single_loop=True), cmd(s.DrawAssignments))
     (result,) = of_type(events, s.AssignmentsDrawn)
@@ -569,6 +591,27 @@ def test_a_removal_with_no_loop_left_says_so_when_no_group_explains_it() -> None
         "participants is possible with these exclusions; remove or relax an exclusion, or keep "
         "Ann in."
     }
+
+
+def test_a_removal_that_would_leave_a_forced_loop_names_it() -> None:
+    # Given a loop of Ann, Bob, Cy, Dee, Eve and Fay where Ann may give only to Bob or Fay, only
+    # Bob or Fay may give to Cy, and Cy may give only to Ann or Fay
+    exclusions = [
+        *((ANN, other) for other in (CY, DEE, EVE)),
+        *((other, CY) for other in (DEE, EVE)),
+        *((CY, other) for other in (BOB, DEE, EVE)),
+    ]
+    # When the organiser removes Fay, from any ring there could be
+    refusals = _refusals([ANN, BOB, CY, DEE, EVE, FAY], exclusions, FAY, loop=True)
+    # Then the reason is the loop Ann → Bob → Cy → Ann that the others would be forced into
+    assert refusals == {
+        "Fay cannot be taken out of the draw: without Fay no single loop through the remaining "
+        "participants is possible: the exclusions force Ann → Bob → Cy → Ann (at each step the "
+        "giver may give to nobody else or nobody else may give to the next), so it would close "
+        "before reaching the others; remove or relax an exclusion, or keep Fay in."
+    }
+    for text in refusals:
+        _reveals_no_pair(text)
 
 
 def test_a_refusal_counts_the_members_of_a_large_group_instead_of_naming_them() -> None:

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from app.domain import draw as d
 from app.domain import splice as sp
 
-from .oracle import all_draws
+from .oracle import all_draws, is_forced_loop
 
 PROPERTY = settings(
     max_examples=120, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow]
@@ -296,6 +296,8 @@ def _assert_obstacle_is_true(
         group = set(obstacle.closed_group)
         assert group < set(remaining)
         assert all(allowed(g) <= group for g in group)
+    if obstacle.forced_loop:
+        assert is_forced_loop(obstacle.forced_loop, remaining, exclusions)
     if obstacle.cut_member is not None:
         rest = [m for m in remaining if m != obstacle.cut_member]
         seen, todo = {rest[0]}, [rest[0]]
