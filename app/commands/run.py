@@ -8,10 +8,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from app.bootstrap import RecordedButNotShown
-from app.commands.spec import CommandSpec, Invocation, OptionError, Reply, validate
+from app.commands.spec import (
+    REPLY_MAX_CHARS,
+    CommandSpec,
+    Invocation,
+    OptionError,
+    Reply,
+    fit_reply,
+    validate,
+)
 from app.domain.errors import DomainError
 from app.service import BusyError
 
@@ -25,7 +34,15 @@ NEEDS_MANAGE_SERVER = "Only members with the Manage Server permission can use /{
 
 
 async def invoke(spec: CommandSpec, inv: Invocation, values: Mapping[str, Any]) -> Reply:
-    """Never raises for anything a user can cause; only cancellation escapes."""
+    """Never raises for anything a user can cause; only cancellation escapes. Every reply fits in
+    one Discord message (`fit_reply`), refusals included."""
+    reply = await _invoke(spec, inv, values)
+    if len(reply.text) > REPLY_MAX_CHARS:
+        return replace(reply, text=fit_reply(reply.text))
+    return reply
+
+
+async def _invoke(spec: CommandSpec, inv: Invocation, values: Mapping[str, Any]) -> Reply:
     if spec.manage_server and not inv.is_admin and not organiser_may(spec):
         return Reply(NEEDS_MANAGE_SERVER.format(name=spec.name))
     try:

@@ -19,15 +19,13 @@ from app.commands.spec import (
     OptionKind,
     OptionSpec,
     Reply,
+    fit_reply,
 )
 from app.domain import santa as s
 from app.projections import santa as views
 from app.projections import santa_history as hist
 
 E = TypeVar("E", s.AddExclusion, s.RemoveExclusion)
-
-#: Reply texts are cut to Discord's message limit; the console prints the same text.
-REPLY_MAX_CHARS = 2000
 
 
 def santa_specs(app: App) -> list[CommandSpec]:
@@ -133,7 +131,7 @@ def santa_specs(app: App) -> list[CommandSpec]:
             lines.append(f"From your Santa: {m.text}")
         for m in view.messages_from_giftee[-5:]:
             lines.append(f"From your giftee: {m.text}")
-        return Reply(_cut("\n".join(lines)))
+        return Reply(fit_reply("\n".join(lines)))
 
     async def message(inv: Invocation, o: Mapping[str, Any]) -> Reply:
         cmd = s.SendAnonymousMessage(
@@ -177,7 +175,7 @@ def santa_specs(app: App) -> list[CommandSpec]:
             lines.append(
                 f"Could not deliver the draw notice to: {who} (see the alert DMs for why)."
             )
-        return Reply(_cut("\n".join(lines)))
+        return Reply(fit_reply("\n".join(lines)))
 
     async def history(inv: Invocation, o: Mapping[str, Any]) -> Reply:
         state = app.view(hist.SantaHistoryProjection)
@@ -205,7 +203,7 @@ def santa_specs(app: App) -> list[CommandSpec]:
             lines.append("Only members with Manage Server can see another member's past pairs.")
         else:
             lines.append(f"{who}: no closed seasons yet.")
-        return Reply(_cut("\n".join(lines)))
+        return Reply(fit_reply("\n".join(lines)))
 
     async def close(inv: Invocation, o: Mapping[str, Any]) -> Reply:
         cmd = s.CloseSeason(
@@ -392,7 +390,3 @@ def _exclusion(cls: type[E], inv: Invocation, o: Mapping[str, Any]) -> E:
         receiver_id=int(o["receiver"]),
         two_way=bool(o.get("both_ways", False)),
     )
-
-
-def _cut(text: str) -> str:
-    return text if len(text) <= REPLY_MAX_CHARS else text[: REPLY_MAX_CHARS - 1] + "…"

@@ -52,6 +52,16 @@ class Reply:
     ephemeral: bool = True
 
 
+REPLY_MAX_CHARS = 2000
+"""Discord refuses a longer message (the user would see "did not respond"); the console prints the
+same text."""
+
+
+def fit_reply(text: str) -> str:
+    """Cut to Discord's limit, marking the cut; messages built from lists cap those lists first."""
+    return text if len(text) <= REPLY_MAX_CHARS else text[: REPLY_MAX_CHARS - 1] + "…"
+
+
 Handler = Callable[[Invocation, Mapping[str, Any]], Awaitable[Reply]]
 
 

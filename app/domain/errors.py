@@ -8,6 +8,7 @@ who gives to whom: refusals are shown to whoever typed the command, and they may
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Final
 
 
 class DomainError(Exception):
@@ -19,6 +20,11 @@ class DomainError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+REFUSAL_MAX_NAMES: Final = 30
+"""A draw refusal names at most this many members and counts beyond that: with up to 1,000
+participants a closed group could otherwise run past Discord's 2,000-character message limit."""
 
 
 def join_names(names: Sequence[str]) -> str:
@@ -190,7 +196,9 @@ class NoValidDrawError(DomainError):
         blocked_receivers: Sequence[str] = (),
         their_givers: Sequence[str] = (),
     ) -> None:
-        detail = hall_detail(givers, receivers, blocked_receivers, their_givers)
+        detail = hall_detail(
+            givers, receivers, blocked_receivers, their_givers, max_names=REFUSAL_MAX_NAMES
+        )
         super().__init__(f"No valid draw exists: {detail}; remove an exclusion to fix it.")
         self.givers = list(givers)
         self.receivers = list(receivers)
@@ -211,7 +219,7 @@ class SingleLoopNotFound(DomainError):
         fallback = (
             "draw again with the any-valid-draw mode (mutual pairs and several loops allowed)"
         )
-        detail = loop_detail(closed_group, cut_member, forced_loop)
+        detail = loop_detail(closed_group, cut_member, forced_loop, max_names=REFUSAL_MAX_NAMES)
         if detail is not None:
             text = f"No single loop through everyone is possible: {detail}; {fallback}."
         elif proven:

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from app.bootstrap import App, open_app
 from app.commands.registry import all_specs
 from app.commands.run import NEEDS_MANAGE_SERVER, invoke
-from app.commands.spec import CommandSpec, Invocation
+from app.commands.spec import REPLY_MAX_CHARS, CommandSpec, Invocation, Reply
 from app.domain import santa as s
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -149,3 +151,52 @@ async def test_deciding_happens_off_the_event_loop(app: App) -> None:
     await app.service.execute(s.stream_id(10), cmd, spy)
     assert threads
     assert threads[0] != threading.main_thread().name
+
+
+async def test_a_refusal_about_a_large_group_counts_it_and_fits_one_message(app: App) -> None:
+    """35 of 40 members may not give to the other 5, so no single loop exists: the refusal counts
+    the closed group instead of naming 35 long names past Discord's 2,000 characters."""
+    admin = Invocation(
+        guild_id=10, channel_id=20, user_id=1, user_name="o", is_admin=True, interaction_id="x"
+    )
+
+    def member(user: int) -> Invocation:
+        name = f"a-rather-long-display-name-{user:02d}"
+        return Invocation(
+            guild_id=10,
+            channel_id=20,
+            user_id=user,
+            user_name=name,
+            is_admin=False,
+            interaction_id=f"join-{user}",
+        )
+
+    await invoke(
+        spec(app, "santa start"),
+        replace(admin, interaction_id="start"),
+        {"year": 2026, "single_loop": True},
+    )
+    for user in range(1, 41):
+        await invoke(spec(app, "santa join"), member(user), {})
+    exclude = spec(app, "santa exclude")
+    for giver in range(1, 36):
+        for receiver in range(36, 41):
+            reply = await invoke(
+                exclude,
+                replace(admin, interaction_id=f"ex-{giver}-{receiver}"),
+                {"giver": giver, "receiver": receiver},
+            )
+            assert reply.text.startswith("Exclusion saved"), reply.text
+    reply = await invoke(spec(app, "santa draw"), replace(admin, interaction_id="draw"), {})
+    assert reply.text.startswith("No single loop through everyone is possible: 35 members may only")
+    assert len(reply.text) <= REPLY_MAX_CHARS
+
+
+async def test_every_reply_fits_one_discord_message(app: App) -> None:
+    async def chatty(inv: Invocation, values: Mapping[str, Any]) -> Reply:
+        return Reply("x" * 5000)
+
+    long_spec = CommandSpec(path=("test", "chatty"), description="says too much", handler=chatty)
+    reply = await invoke(long_spec, inv(1), {})
+    assert len(reply.text) == REPLY_MAX_CHARS
+    assert reply.text.endswith("…")
